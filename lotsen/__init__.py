@@ -1,0 +1,87 @@
+"""Lotsen: the relocation guides' CRM of Move Up North."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, ProductionConfig, config_from_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    config_class = config_class or config_from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(config_class)
+    if issubclass(config_class, ProductionConfig):
+        from lotsen.security import check_production_secret
+
+        check_production_secret(app.config.get("SECRET_KEY"))
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_hooks(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from lotsen.db import configure_sqlite
+    from lotsen.extensions import babel, csrf, db, login_manager, migrate
+    from lotsen.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(ROOT / "lotsen" / "translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"  # "strong" logs out a phone that changes network
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    from lotsen import models  # noqa: F401  (every model, for Alembic and relationships)
+    from lotsen.accounts import sessions  # noqa: F401  (registers the user loader)
+
+
+def register_blueprints(app: Flask) -> None:
+    from lotsen.accounts.routes import bp as accounts_bp
+    from lotsen.admin.routes import bp as admin_bp
+    from lotsen.contacts.routes import bp as contacts_bp
+    from lotsen.health import bp as health_bp
+    from lotsen.households.routes import bp as households_bp
+
+    for bp in (accounts_bp, admin_bp, households_bp, contacts_bp, health_bp):
+        app.register_blueprint(bp)
+
+
+def register_hooks(app: Flask) -> None:
+    from lotsen.access import enforce_access
+    from lotsen.accounts.sessions import enforce_timeouts
+    from lotsen.errors import register_error_handlers
+    from lotsen.i18n import register_template_helpers
+    from lotsen.security import set_security_headers
+
+    app.before_request(enforce_timeouts)
+    app.before_request(enforce_access)
+    app.after_request(set_security_headers)
+    register_error_handlers(app)
+    register_template_helpers(app)
+
+
+def register_cli(app: Flask) -> None:
+    from lotsen.cli import lotsen_cli
+
+    app.cli.add_command(lotsen_cli)

@@ -1,0 +1,67 @@
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, ValidationError
+
+from lotsen.accounts.models import Role
+from lotsen.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from lotsen.forms import BaseForm, MultiCheckboxField, OptionalSelectField, SelectField
+
+LOCALE_CHOICES = [("sv", "Svenska"), ("en", "English")]
+ROLE_LABELS = {
+    Role.GUIDE: _l("Guide"),
+    Role.COORDINATOR: _l("Coordinator"),
+    Role.ADMIN: _l("Administrator"),
+}
+NEW_PASSWORD = [
+    Length(
+        min=MIN_PASSWORD_LENGTH,
+        max=MAX_PASSWORD_LENGTH,
+        message=_l(
+            "The password must be at least %(min)d characters long.", min=MIN_PASSWORD_LENGTH
+        ),
+    )
+]
+
+
+class LoginForm(BaseForm):
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=256)])
+
+
+class SettingsForm(BaseForm):
+    locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
+
+
+class PasswordForm(BaseForm):
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired()])
+    new_password = PasswordField(_l("New password"), validators=[InputRequired(), *NEW_PASSWORD])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[InputRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+
+
+class UserForm(BaseForm):
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    municipality_code = OptionalSelectField(_l("Municipality (guides)"), choices=[])
+    extra_municipalities = MultiCheckboxField(_l("Also works for"), choices=[])
+    locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
+    active = BooleanField(_l("Active"), default=True)
+    password = PasswordField(_l("Password"), validators=[Optional(), *NEW_PASSWORD])
+
+    def __init__(self, *args, municipalities=(), require_password=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(m.code, m.name) for m in municipalities]
+        self.municipality_code.choices = [("", _l("- none -")), *choices]
+        self.extra_municipalities.choices = choices
+        self.require_password = require_password
+
+    def validate_password(self, field):
+        if self.require_password and not field.data:
+            raise ValidationError(_l("A new account needs a password."))
+
+    def validate_municipality_code(self, field):
+        if self.role.data == Role.GUIDE and not field.data:
+            raise ValidationError(_l("A guide needs a municipality."))

@@ -1,0 +1,207 @@
+"""Staff accounts: passwords, login throttling, user management."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from lotsen.accounts.models import LoginAttempt, Role, User, new_session_token
+from lotsen.db import utcnow
+from lotsen.extensions import db
+from lotsen.regions.models import Municipality
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256
+
+_hasher = PasswordHasher()
+# Verifying against this when the account does not exist keeps the timing the same.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
+
+
+class AccountError(ValueError):
+    """A rule about accounts was broken; the message is shown to the user."""
+
+
+def hash_password(password: str) -> str:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            _l(
+                "The password must be %(min)d to %(max)d characters long.",
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+            )
+        )
+    return _hasher.hash(password)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+@dataclass
+class LoginResult:
+    user: User | None
+    outcome: str  # ok, bad_password, unknown, inactive, throttled
+    retry_after_minutes: int = 0
+
+
+def _recent_failures(column, value: str, since: datetime) -> tuple[int, datetime | None]:
+    row = db.session.execute(
+        select(func.count(), func.min(LoginAttempt.at)).where(
+            column == value, LoginAttempt.success.is_(False), LoginAttempt.at >= since
+        )
+    ).one()
+    return row[0], row[1]
+
+
+def _throttled_for(email: str, ip: str, now: datetime) -> int:
+    """Minutes until another attempt is allowed (0 when not throttled)."""
+    cfg = current_app.config
+    window = cfg["LOGIN_THROTTLE_WINDOW"]
+    since = now - window
+    for column, value, limit in (
+        (LoginAttempt.email, email, cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
+        (LoginAttempt.ip, ip, cfg["LOGIN_MAX_FAILURES_PER_IP"]),
+    ):
+        count, oldest = _recent_failures(column, value, since)
+        if count >= limit:
+            remaining = (oldest + window - now).total_seconds()
+            return max(1, int(remaining // 60) + 1)
+    return 0
+
+
+def authenticate(email: str, password: str, ip: str) -> LoginResult:
+    """Check a login; every attempt is recorded, and failures feed the throttle."""
+    email = normalise_email(email)[:254]
+    now = utcnow()
+    wait = _throttled_for(email, ip, now)
+    user = db.session.scalar(select(User).where(User.email == email))
+    if wait:
+        result = LoginResult(None, "throttled", wait)
+    elif user is None:
+        _verify(_DUMMY_HASH, password)
+        result = LoginResult(None, "unknown")
+    elif not _verify(user.password_hash, password):
+        result = LoginResult(None, "bad_password")
+    elif not user.active:
+        result = LoginResult(None, "inactive")
+    else:
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        user.last_login_at = now
+        result = LoginResult(user, "ok")
+    db.session.add(
+        LoginAttempt(
+            at=now,
+            email=email,
+            ip=ip[:45],
+            user_id=user.id if user else None,
+            success=result.outcome == "ok",
+            outcome=result.outcome,
+        )
+    )
+    current_app.logger.info("login attempt email=%s ip=%s outcome=%s", email, ip, result.outcome)
+    db.session.flush()
+    return result
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_password(user: User, password: str) -> bool:
+    return _verify(user.password_hash, password)
+
+
+def end_all_sessions(user: User) -> None:
+    """Every session cookie of the user stops working (alternative-token rotation)."""
+    user.session_token = new_session_token()
+
+
+def change_password(user: User, new_password: str) -> None:
+    user.password_hash = hash_password(new_password)
+    end_all_sessions(user)
+    db.session.flush()
+
+
+def _apply_role(user: User, role: Role, municipality_code: str | None, extra: list[str]) -> None:
+    if role == Role.GUIDE:
+        if not municipality_code or db.session.get(Municipality, municipality_code) is None:
+            raise AccountError(_l("A guide needs a municipality."))
+        user.municipality_code = municipality_code
+        codes = sorted(set(extra) - {municipality_code})
+        user.extra_municipalities = list(
+            db.session.scalars(select(Municipality).where(Municipality.code.in_(codes)))
+        )
+    else:
+        user.municipality_code = None
+        user.extra_municipalities = []
+    user.role = role
+
+
+def create_user(
+    email: str,
+    name: str,
+    role: Role,
+    password: str,
+    municipality_code: str | None = None,
+    extra_municipalities: list[str] | None = None,
+    locale: str = "sv",
+) -> User:
+    email = normalise_email(email)
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise AccountError(_l("Another account already uses this e-mail address."))
+    user = User(
+        email=email, name=name.strip(), password_hash=hash_password(password), locale=locale
+    )
+    _apply_role(user, Role(role), municipality_code, extra_municipalities or [])
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(
+    user: User,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    municipality_code: str | None,
+    extra_municipalities: list[str],
+    locale: str,
+    active: bool,
+    new_password: str | None = None,
+) -> None:
+    email = normalise_email(email)
+    clash = db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
+    if clash is not None:
+        raise AccountError(_l("Another account already uses this e-mail address."))
+    user.email = email
+    user.name = name.strip()
+    user.locale = locale
+    _apply_role(user, Role(role), municipality_code, extra_municipalities)
+    if new_password:
+        change_password(user, new_password)
+    set_active(user, active)
+    db.session.flush()
+
+
+def set_active(user: User, active: bool) -> None:
+    if user.active and not active:
+        end_all_sessions(user)
+    user.active = active
+
+
+def active_guides() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(User.role == Role.GUIDE, User.active.is_(True)).order_by(User.name)
+        )
+    )

@@ -1,0 +1,1 @@
+"""User management for administrators."""

@@ -1,0 +1,51 @@
+"""``flask --app wsgi lotsen ...`` commands; each calls the features' service functions."""
+
+import click
+from flask.cli import AppGroup
+
+from lotsen.accounts.models import Role
+from lotsen.accounts.services import AccountError, create_user
+from lotsen.extensions import db
+
+lotsen_cli = AppGroup("lotsen", help="Lotsen administration commands.")
+
+
+@lotsen_cli.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--municipality", "municipality_code", help="Municipality code (guides).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--locale", default="sv", type=click.Choice(["sv", "en"]))
+def create_user_command(email, name, role, municipality_code, password, locale):
+    """Create a staff account."""
+    try:
+        user = create_user(
+            email=email,
+            name=name,
+            role=Role(role),
+            password=password,
+            municipality_code=municipality_code,
+            locale=locale,
+        )
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@lotsen_cli.command("seed-demo")
+@click.option("--households", default=300, show_default=True)
+def seed_demo_command(households):
+    """Fill an empty database with a demo region (a second run changes nothing)."""
+    from lotsen.demo import DEMO_PASSWORD, seed_demo
+
+    logins = seed_demo(households)
+    if logins is None:
+        click.echo("Demo data already present: nothing changed.")
+        return
+    db.session.commit()
+    click.echo(f"Demo region created. Every demo account has the password: {DEMO_PASSWORD}")
+    for email, role, place in logins:
+        click.echo(f"  {role:<12} {email:<40} {place}")

@@ -1,0 +1,1 @@
+"""The contact log: every call, e-mail, meeting with a household."""

@@ -1,0 +1,32 @@
+from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lotsen.access import HOUSEHOLD_ROLES, allow, get_household_or_404
+from lotsen.contacts.forms import ContactForm
+from lotsen.contacts.services import log_contact
+from lotsen.extensions import db
+from lotsen.households.routes import PAGE_OPTIONS, render_household
+
+bp = Blueprint("contacts", __name__)
+
+
+@bp.route("/households/<int:household_id>/contacts", methods=["POST"])
+@allow(*HOUSEHOLD_ROLES)
+def log(household_id: int):
+    household = get_household_or_404(household_id, PAGE_OPTIONS)
+    form = ContactForm()
+    if not form.validate():
+        return render_household(household, 400, contact_form=form)
+    log_contact(
+        household,
+        current_user,
+        channel=form.channel.data,
+        direction=form.direction.data,
+        summary=form.summary.data,
+        at=form.at_utc(),
+        next_followup_on=form.next_followup_on.data,
+    )
+    db.session.commit()
+    flash(_("The contact has been logged."), "success")
+    return redirect(url_for("households.view", household_id=household.id))

@@ -1,0 +1,250 @@
+"""A living demo region: ten guides, a coordinator, an admin and ~300 households.
+
+Deterministic (a seeded random generator), and it only ever fills an empty database.
+"""
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from lotsen.accounts.models import Role, User
+from lotsen.accounts.services import create_user
+from lotsen.contacts.models import Channel, Direction
+from lotsen.contacts.services import log_contact
+from lotsen.db import utcnow
+from lotsen.extensions import db
+from lotsen.followups.services import create_followup
+from lotsen.households.models import Household
+from lotsen.households.services import HouseholdData, change_stage, create_household
+from lotsen.households.vocab import CloseReason, HousingType, MoverKind, Source, Stage, Tenure
+from lotsen.regions.models import Municipality
+
+DEMO_PASSWORD = "lotsen-demo-2026"  # noqa: S105 - printed on purpose, demo only
+DEMO_DOMAIN = "demo.lotsen.example"
+
+GUIDE_NAMES = {
+    "2506": "Karin Lindqvist",
+    "2505": "Jonas Öberg",
+    "2425": "Maria Sjöberg",
+    "2481": "Erik Holmgren",
+    "2418": "Sara Nilsson",
+    "2417": "Anders Forsberg",
+    "2422": "Lena Marklund",
+    "2421": "Mikael Lundström",
+    "2462": "Elin Jonsson",
+    "2463": "Per Wikström",
+}
+
+PEOPLE = {
+    "NL": (
+        "nl",
+        ["Daan", "Sanne", "Lotte", "Bram", "Eva", "Joris", "Femke", "Ruben", "Anouk", "Thijs"],
+        ["de Vries", "Jansen", "van Dijk", "Bakker", "Visser", "Smit", "de Boer", "Mulder"],
+    ),
+    "DE": (
+        "de",
+        ["Lukas", "Anna", "Felix", "Lena", "Jonas", "Miriam", "Tobias", "Katrin", "Jan", "Sophie"],
+        ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Wagner", "Becker", "Hoffmann"],
+    ),
+    "SE": (
+        "sv",
+        ["Johan", "Emma", "Oskar", "Linnea", "Viktor", "Hanna", "Albin", "Frida", "Nils", "Ida"],
+        ["Andersson", "Johansson", "Karlsson", "Persson", "Eriksson", "Lindberg", "Berglund"],
+    ),
+}
+CHILD_NAMES = ["Noah", "Mila", "Liam", "Saga", "Finn", "Elsa", "Levi", "Julia", "Sem", "Tess"]
+OCCUPATIONS = [
+    ("Sjuksköterska", "2221"),
+    ("Grundskollärare", "2341"),
+    ("Snickare", "7115"),
+    ("Mjukvaruutvecklare", "2512"),
+    ("Undersköterska", "5321"),
+    ("Elektriker", "7411"),
+    ("Förskollärare", "2343"),
+    ("Lastbilsförare", "8332"),
+    ("Civilingenjör", "2141"),
+    ("Kock", "5120"),
+]
+SUMMARIES = [
+    "Samtal om bostadsläget och skolor i kommunen.",
+    "Skickade information om lediga jobb inom vården.",
+    "Pratade om besöksresa i sommar.",
+    "Följde upp efter mässan, intresserade av hus på landet.",
+    "Kontakt med arbetsgivare förmedlad för partnern.",
+    "Gick igenom förskoleplats och barnomsorg.",
+    "Videomöte med hela familjen, många frågor om vintern.",
+    "Svar på frågor om bredband och pendling.",
+]
+SOURCES = [
+    Source.FAIR,
+    Source.WEBSITE,
+    Source.SOCIAL_MEDIA,
+    Source.FRIEND,
+    Source.EMPLOYER,
+    Source.RETURNEE_MAILING,
+    Source.EVENT,
+    Source.CAMPAIGN,
+]
+# How far along the pipeline the demo households got (weights per final stage).
+STAGE_WEIGHTS = {
+    Stage.NEW: 12,
+    Stage.CONTACTED: 20,
+    Stage.PLANNING: 22,
+    Stage.VISIT: 10,
+    Stage.DECIDED: 8,
+    Stage.MOVED_IN: 12,
+    Stage.CLOSED: 16,
+}
+PIPELINE = [Stage.NEW, Stage.CONTACTED, Stage.PLANNING, Stage.VISIT, Stage.DECIDED, Stage.MOVED_IN]
+
+
+def _already_seeded() -> bool:
+    users = db.session.scalar(select(func.count()).select_from(User))
+    households = db.session.scalar(select(func.count()).select_from(Household))
+    return bool(users or households)
+
+
+def _accounts() -> tuple[dict[str, User], list[tuple[str, str, str]]]:
+    guides = {}
+    logins = []
+    for muni in db.session.scalars(select(Municipality).order_by(Municipality.name)):
+        slug = muni.name.lower().translate(str.maketrans("åäö", "aao"))
+        guide = create_user(
+            email=f"lots.{slug}@{DEMO_DOMAIN}",
+            name=GUIDE_NAMES[muni.code],
+            role=Role.GUIDE,
+            password=DEMO_PASSWORD,
+            municipality_code=muni.code,
+        )
+        guides[muni.code] = guide
+        logins.append((guide.email, "guide", muni.name))
+    for local, name, role in (
+        ("koordinator", "Annika Strömberg", Role.COORDINATOR),
+        ("admin", "Tomas Lejon", Role.ADMIN),
+    ):
+        user = create_user(
+            email=f"{local}@{DEMO_DOMAIN}",
+            name=name,
+            role=role,
+            password=DEMO_PASSWORD,
+            locale="sv",
+        )
+        logins.append((user.email, role.value, "Region 10"))
+    return guides, logins
+
+
+def _household_data(rng: random.Random, codes: list[str]) -> HouseholdData:
+    country = rng.choice(["NL", "NL", "DE", "DE", "SE"])
+    language, first_names, last_names = PEOPLE[country]
+    last = rng.choice(last_names)
+    adults = 1 if rng.random() < 0.3 else 2
+    persons = []
+    for i in range(adults):
+        occupation, ssyk = rng.choice(OCCUPATIONS)
+        persons.append(
+            {
+                "kind": "adult",
+                "first_name": rng.choice(first_names),
+                "last_name": last,
+                "birth_year": rng.randint(1968, 1998),
+                "occupation": occupation,
+                "ssyk_code": ssyk,
+                "languages": {
+                    "nl": "nederländska, engelska",
+                    "de": "tyska, engelska",
+                    "sv": "svenska",
+                }[language],
+                "seeks_job": i == 0 or rng.random() < 0.6,
+            }
+        )
+    for _ in range(rng.choice([0, 0, 1, 2, 3])):
+        persons.append(
+            {
+                "kind": "child",
+                "first_name": rng.choice(CHILD_NAMES),
+                "last_name": last,
+                "birth_year": rng.randint(2010, 2025),
+            }
+        )
+    family = f"Familjen {last}" if len(persons) > 1 else f"{persons[0]['first_name']} {last}"
+    primary = rng.choice(codes) if rng.random() > 0.08 else None
+    email_local = f"{persons[0]['first_name']}.{last}".lower().replace(" ", "")
+    email_local = email_local.translate(str.maketrans("åäöü", "aaou"))
+    phone = {"NL": "+316", "DE": "+49151", "SE": "+4670"}[
+        country
+    ] + f"{rng.randint(0, 9999999):07d}"
+    return HouseholdData(
+        fields={
+            "name": family,
+            "email": f"{email_local}{rng.randint(1, 99)}@example.com",
+            "phone": phone if country != "DE" else phone[:-1] + f"{rng.randint(0, 99):02d}",
+            "country": country,
+            "town": {"NL": "Utrecht", "DE": "Hannover", "SE": "Göteborg"}[country],
+            "language": language,
+            "mover_kind": rng.choice(list(MoverKind)),
+            "primary_municipality_code": primary,
+            "housing_tenure": rng.choice(list(Tenure)),
+            "housing_type": rng.choice(list(HousingType)),
+            "housing_rooms": rng.randint(2, 6),
+            "housing_budget": rng.choice([None, 800_000, 1_500_000, 2_500_000]),
+            "timeframe": rng.choice(["Sommaren 2027", "Inom ett år", "Om några år", None]),
+            "source": rng.choice(SOURCES),
+            "notes": None,
+        },
+        persons=persons,
+        other_municipalities=rng.sample(codes, rng.choice([0, 0, 1, 2])),
+        tags=rng.sample(
+            ["barnfamilj", "vård", "distansarbete", "hund", "företagare"], rng.choice([0, 1, 2])
+        ),
+    )
+
+
+def seed_demo(count: int = 300, seed: int = 10) -> list[tuple[str, str, str]] | None:
+    """Create the demo region; returns the logins, or None when data was already there."""
+    if _already_seeded():
+        return None
+    rng = random.Random(seed)
+    guides, logins = _accounts()
+    codes = sorted(guides)
+    coordinator = db.session.scalar(select(User).where(User.role == Role.COORDINATOR))
+    now = utcnow()
+    for _ in range(count):
+        data = _household_data(rng, codes)
+        created = now - timedelta(days=rng.randint(1, 730), minutes=rng.randint(0, 1440))
+        code = data.fields["primary_municipality_code"]
+        guide = guides.get(code)
+        household = create_household(data, by=guide or coordinator, guide=guide, at=created)
+        final = rng.choices(list(STAGE_WEIGHTS), weights=list(STAGE_WEIGHTS.values()))[0]
+        steps = (
+            PIPELINE[1 : PIPELINE.index(final) + 1]
+            if final != Stage.CLOSED
+            else PIPELINE[1 : rng.randint(2, 4)]
+        )
+        span = (now - created).total_seconds()
+        at = created
+        for stage in [*steps, *([Stage.CLOSED] if final == Stage.CLOSED else [])]:
+            at = at + timedelta(seconds=rng.uniform(0.05, 0.25) * span)
+            at = min(at, now - timedelta(hours=1))
+            for _c in range(rng.randint(1, 3)):
+                contact_at = at - timedelta(hours=rng.randint(1, 72))
+                if contact_at > created:
+                    log_contact(
+                        household,
+                        guide,
+                        channel=rng.choice(list(Channel)),
+                        direction=rng.choice(list(Direction)),
+                        summary=rng.choice(SUMMARIES),
+                        at=contact_at,
+                    )
+            reason = rng.choice(list(CloseReason)) if stage == Stage.CLOSED else None
+            change_stage(household, stage, guide or coordinator, close_reason=reason, at=at)
+        if household.stage not in (Stage.MOVED_IN, Stage.CLOSED) and guide and rng.random() < 0.6:
+            create_followup(
+                household,
+                due_on=date.today() + timedelta(days=rng.randint(-10, 30)),
+                by=guide,
+                title=rng.choice(["Ring upp", "Skicka bostadstips", "Boka besök"]),
+            )
+    db.session.flush()
+    return logins

@@ -1,0 +1,1 @@
+"""Follow-ups: tasks on households with a due date."""

@@ -1,0 +1,100 @@
+"""Form base class and shared fields."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FieldList, Form, FormField, SelectChoice
+from wtforms import RadioField as _RadioField
+from wtforms import SelectField as _SelectField
+from wtforms import SelectMultipleField as _SelectMultipleField
+from wtforms.validators import ValidationError
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class _StripMeta:
+    def bind_field(self, form, unbound_field, options):
+        if issubclass(unbound_field.field_class, FieldList | FormField):
+            return unbound_field.bind(form=form, **options)
+        filters = [*unbound_field.kwargs.get("filters", ()), _strip]
+        return unbound_field.bind(form=form, filters=filters, **options)
+
+
+class BaseForm(FlaskForm):
+    """Strips surrounding whitespace from every text input; CSRF-protected."""
+
+    class Meta(_StripMeta):
+        pass
+
+
+class StrippedForm(Form):
+    """For sub-forms (``FormField``) inside a ``BaseForm``."""
+
+    class Meta(_StripMeta):
+        pass
+
+
+class GetForm(BaseForm):
+    """A filter form read from the query string (no CSRF: it changes nothing)."""
+
+    class Meta(_StripMeta):
+        csrf = False
+
+
+class _Choices:
+    """Lets choices be given as (value, label) pairs, WTForms' long-standing form, which
+    WTForms 3.3 deprecates in favour of ``SelectChoice``."""
+
+    def __init__(self, label=None, validators=None, choices=None, **kwargs):
+        super().__init__(label, validators, choices=_select_choices(choices), **kwargs)
+
+    @property
+    def choices(self):
+        return self._choices
+
+    @choices.setter
+    def choices(self, value):
+        self._choices = _select_choices(value)
+
+
+def _select_choices(value):
+    if value is None:
+        return None
+    return [c if isinstance(c, SelectChoice) else SelectChoice(*c) for c in value]
+
+
+class SelectField(_Choices, _SelectField):
+    pass
+
+
+class RadioField(_Choices, _RadioField):
+    pass
+
+
+class SelectMultipleField(_Choices, _SelectMultipleField):
+    pass
+
+
+class OptionalSelectField(SelectField):
+    """A select whose empty choice means None."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data == "":
+            self.data = None
+
+    def pre_validate(self, form):
+        if self.data is None:
+            return
+        super().pre_validate(form)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Rendered as a group of checkboxes; unknown values are rejected."""
+
+    def pre_validate(self, form):
+        valid = {str(v) for v, *_ in self.iter_choices()}
+        for value in self.data or ():
+            if str(value) not in valid:
+                raise ValidationError(_l("Not a valid choice."))

@@ -1,0 +1,1 @@
+"""Households: the prospective in-movers, their members, stages and timeline."""

@@ -1,0 +1,269 @@
+from datetime import date
+
+import phonenumbers
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from lotsen.forms import (
+    BaseForm,
+    GetForm,
+    MultiCheckboxField,
+    OptionalSelectField,
+    SelectField,
+    StrippedForm,
+)
+from lotsen.households.services import EDITABLE_FIELDS, PERSON_FIELDS, HouseholdData
+from lotsen.households.vocab import (
+    LANGUAGES,
+    CloseReason,
+    HousingType,
+    MoverKind,
+    PersonKind,
+    Source,
+    Stage,
+    Tenure,
+    choices,
+)
+
+COMMON_COUNTRIES = ("SE", "NL", "DE", "NO", "FI", "DK", "BE", "GB")
+EMPTY_PERSON_ROWS = 2
+MAX_PERSONS = 15
+MAX_TAGS = 10
+SHORT_NOTE = _l("Records are public documents: keep notes factual and short.")
+
+
+def country_choices() -> list[tuple[str, str]]:
+    territories = Locale.parse(str(get_locale())).territories
+    codes = sorted((c for c in territories if len(c) == 2 and c.isalpha()), key=territories.get)
+    common = [(c, territories[c]) for c in COMMON_COUNTRIES]
+    return [
+        ("", _l("- choose -")),
+        *common,
+        *[(c, territories[c]) for c in codes if c not in COMMON_COUNTRIES],
+    ]
+
+
+def normalise_phone(raw: str, country: str | None) -> str:
+    """A phone number in E.164, or ValidationError with a message the user can act on."""
+    try:
+        number = phonenumbers.parse(raw, country or "SE")
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(_l("This is not a phone number.")) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _l("This phone number is not valid. Give it with country code, e.g. +31 6 12345678.")
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class PersonForm(StrippedForm):
+    id = HiddenField()
+    kind = SelectField(_l("Adult or child"), choices=choices(PersonKind), default=PersonKind.ADULT)
+    first_name = StringField(_l("First name"), validators=[Length(max=80)])
+    last_name = StringField(_l("Last name"), validators=[Length(max=80)])
+    birth_year = IntegerField(
+        _l("Birth year"),
+        validators=[Optional(), NumberRange(min=1900, max=date.today().year)],
+    )
+    occupation = StringField(_l("Occupation"), validators=[Length(max=120)])
+    ssyk_code = StringField(
+        _l("SSYK code"),
+        validators=[Optional(), Regexp(r"^\d{4}$", message=_l("An SSYK code has four digits."))],
+    )
+    languages = StringField(_l("Languages"), validators=[Length(max=120)])
+    seeks_job = BooleanField(_l("Looking for a job"))
+    credentials = StringField(_l("Credentials in progress"), validators=[Length(max=200)])
+
+    def is_blank(self) -> bool:
+        return not any(
+            self[name].data for name in PERSON_FIELDS if name not in ("kind", "seeks_job")
+        )
+
+    def validate_first_name(self, field):
+        if not field.data and not self.is_blank():
+            raise ValidationError(_l("Each member needs a first name."))
+
+
+class HouseholdForm(BaseForm):
+    version = HiddenField()
+    name = StringField(
+        _l("Household name"),
+        validators=[InputRequired(), Length(max=160)],
+        description=_l('E.g. "Familjen de Vries" or the main contact\'s name.'),
+    )
+    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    country = OptionalSelectField(_l("Country"), choices=[])
+    town = StringField(_l("Town"), validators=[Length(max=100)])
+    language = OptionalSelectField(
+        _l("Preferred language"), choices=[("", _l("- choose -")), *LANGUAGES.items()]
+    )
+    mover_kind = OptionalSelectField(
+        _l("Kind of mover"), choices=choices(MoverKind, _l("- choose -"))
+    )
+    primary_municipality_code = OptionalSelectField(_l("Primary municipality"), choices=[])
+    other_municipalities = MultiCheckboxField(_l("Also interested in"), choices=[])
+    housing_tenure = OptionalSelectField(
+        _l("Rent or buy"), choices=choices(Tenure, _l("- choose -"))
+    )
+    housing_type = OptionalSelectField(
+        _l("Type of home"), choices=choices(HousingType, _l("- choose -"))
+    )
+    housing_rooms = IntegerField(_l("Rooms"), validators=[Optional(), NumberRange(min=1, max=30)])
+    housing_budget = IntegerField(
+        _l("Budget (SEK)"), validators=[Optional(), NumberRange(min=0, max=100_000_000)]
+    )
+    housing_area = StringField(_l("Area or village"), validators=[Length(max=200)])
+    housing_needs = TextAreaField(_l("Housing needs"), validators=[Length(max=1000)])
+    move_date = DateField(_l("Planned moving date"), validators=[Optional()])
+    timeframe = StringField(
+        _l("Timeframe"), validators=[Length(max=200)], description=_l('E.g. "summer 2027".')
+    )
+    source = OptionalSelectField(
+        _l("How they heard of us"), choices=choices(Source, _l("- choose -"))
+    )
+    source_detail = StringField(_l("Source details"), validators=[Length(max=200)])
+    guide_id = OptionalSelectField(_l("Guide"), choices=[], coerce=lambda v: int(v) if v else None)
+    tags = StringField(
+        _l("Tags"), validators=[Length(max=400)], description=_l("Separate tags with commas.")
+    )
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)], description=SHORT_NOTE)
+    persons = FieldList(
+        FormField(PersonForm), label=_l("Members"), min_entries=1, max_entries=MAX_PERSONS
+    )
+
+    def __init__(self, *args, municipalities=(), guides=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        muni = [(m.code, m.name) for m in municipalities]
+        self.primary_municipality_code.choices = [("", _l("Not sure yet")), *muni]
+        self.other_municipalities.choices = muni
+        self.country.choices = country_choices()
+        self.guide_id.choices = [("", _l("- nobody yet -")), *[(g.id, g.name) for g in guides]]
+        if not self.is_submitted():  # blank rows to add members without JavaScript
+            blanks = sum(entry.form.is_blank() for entry in self.persons.entries)
+            for _ in range(min(EMPTY_PERSON_ROWS - blanks, MAX_PERSONS - len(self.persons))):
+                self.persons.append_entry()
+
+    def validate_phone(self, field):
+        if field.data:
+            field.data = normalise_phone(field.data, self.country.data)
+
+    def validate_email(self, field):
+        if field.data:
+            field.data = field.data.lower()
+
+    def validate_tags(self, field):
+        tags = self.tag_list()
+        if len(tags) > MAX_TAGS:
+            raise ValidationError(_l("At most %(n)d tags.", n=MAX_TAGS))
+        if any(len(t) > 40 for t in tags):
+            raise ValidationError(_l("A tag can be at most 40 characters long."))
+
+    def tag_list(self) -> list[str]:
+        return [t.strip() for t in (self.tags.data or "").split(",") if t.strip()]
+
+    def household_data(self) -> HouseholdData:
+        fields = {name: self[name].data or None for name in EDITABLE_FIELDS}
+        persons = []
+        for entry in self.persons.entries:
+            if entry.form.is_blank():
+                continue
+            row = {name: entry.form[name].data or None for name in PERSON_FIELDS}
+            row["id"] = int(entry.form.id.data) if (entry.form.id.data or "").isdigit() else None
+            persons.append(row)
+        return HouseholdData(
+            fields=fields,
+            persons=persons,
+            other_municipalities=self.other_municipalities.data or [],
+            tags=self.tag_list(),
+        )
+
+
+class StageForm(BaseForm):
+    stage = SelectField(_l("Stage"), choices=choices(Stage))
+    close_reason = OptionalSelectField(
+        _l("Reason for closing"), choices=choices(CloseReason, _l("- choose -"))
+    )
+    comment = StringField(_l("Comment"), validators=[Length(max=500)])
+
+    def validate_close_reason(self, field):
+        if self.stage.data == Stage.CLOSED and not field.data:
+            raise ValidationError(_l("Closing a household needs a reason."))
+
+
+class NoteForm(BaseForm):
+    text = TextAreaField(
+        _l("Note"), validators=[InputRequired(), Length(max=2000)], description=SHORT_NOTE
+    )
+
+
+class GuideChoiceForm(BaseForm):
+    user_id = SelectField(_l("Guide"), choices=[], coerce=int)
+
+    def __init__(self, *args, guides=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_id.choices = [
+            (g.id, f"{g.name} ({g.municipality.name if g.municipality else ''})") for g in guides
+        ]
+
+
+SORTS = {
+    "-created": _l("Newest first"),
+    "created": _l("Oldest first"),
+    "name": _l("Name"),
+    "last_contact": _l("Longest since contact"),
+    "-last_contact": _l("Latest contact"),
+    "move_date": _l("Moving date"),
+}
+
+
+class HouseholdFilterForm(GetForm):
+    q = StringField(_l("Search"), validators=[Length(max=200)])
+    stage = OptionalSelectField(_l("Stage"), choices=choices(Stage, _l("All stages")))
+    municipality = OptionalSelectField(_l("Municipality"), choices=[])
+    guide = OptionalSelectField(_l("Guide"), choices=[], coerce=lambda v: int(v) if v else None)
+    source = OptionalSelectField(_l("Source"), choices=choices(Source, _l("All sources")))
+    tag = StringField(_l("Tag"), validators=[Length(max=40)])
+    stale_days = IntegerField(
+        _l("No contact for (days)"), validators=[Optional(), NumberRange(min=1, max=3650)]
+    )
+    sort = SelectField(_l("Sort"), choices=list(SORTS.items()), default="-created")
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)], default=1)
+
+    def __init__(self, *args, municipalities=(), guides=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.municipality.choices = [
+            ("", _l("All municipalities")),
+            ("none", _l("Not sure yet (regional inbox)")),
+            *[(m.code, m.name) for m in municipalities],
+        ]
+        self.guide.choices = [("", _l("All guides")), *[(g.id, g.name) for g in guides]]
+
+
+def field_label(name: str) -> str:
+    """The form label of a household field, for "what changed" lines on the timeline."""
+    unbound = getattr(HouseholdForm, name, None)
+    if unbound is None:
+        return name
+    return str(unbound.kwargs.get("label") or unbound.args[0])

@@ -1,0 +1,210 @@
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from lotsen.access import HOUSEHOLD_ROLES, allow, can_see_household, get_household_or_404
+from lotsen.accounts.models import User
+from lotsen.accounts.services import active_guides
+from lotsen.contacts.forms import ContactForm
+from lotsen.extensions import db
+from lotsen.followups.services import open_followups
+from lotsen.households.forms import (
+    GuideChoiceForm,
+    HouseholdFilterForm,
+    HouseholdForm,
+    NoteForm,
+    StageForm,
+)
+from lotsen.households.models import Household, HouseholdShare
+from lotsen.households.queries import Filters, list_households
+from lotsen.households.services import (
+    HouseholdError,
+    StaleEdit,
+    add_note,
+    change_stage,
+    create_household,
+    hand_over,
+    share_household,
+    unshare_household,
+    update_household,
+)
+from lotsen.households.timeline import timeline
+from lotsen.regions.models import all_municipalities
+
+PAGE_OPTIONS = (
+    selectinload(Household.persons),
+    selectinload(Household.other_municipalities),
+    selectinload(Household.tags),
+    selectinload(Household.shares).joinedload(HouseholdShare.user),
+    selectinload(Household.guide),
+    selectinload(Household.primary_municipality),
+)
+
+bp = Blueprint("households", __name__, url_prefix="/households")
+
+
+@bp.route("")
+@allow(*HOUSEHOLD_ROLES)
+def index():
+    guides = active_guides()
+    form = HouseholdFilterForm(request.args, municipalities=all_municipalities(), guides=guides)
+    if not form.validate():
+        return render_template("households/index.html", form=form, page=None), 400
+    filters = Filters(**{k: form[k].data for k in Filters.__dataclass_fields__})
+    page = list_households(
+        current_user,
+        filters,
+        page=form.page.data or 1,
+        per_page=current_app.config["HOUSEHOLDS_PER_PAGE"],
+    )
+    return render_template("households/index.html", form=form, page=page)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(*HOUSEHOLD_ROLES)
+def new():
+    guides = active_guides()
+    form = HouseholdForm(municipalities=all_municipalities(), guides=guides)
+    if request.method == "GET":
+        form.primary_municipality_code.data = current_user.municipality_code
+        form.guide_id.data = current_user.id if current_user.is_guide else None
+    if form.validate_on_submit():
+        guide = db.session.get(User, form.guide_id.data) if form.guide_id.data else None
+        household = create_household(form.household_data(), by=current_user, guide=guide)
+        db.session.commit()
+        flash(_("The household has been registered."), "success")
+        return redirect(url_for("households.view", household_id=household.id))
+    return render_template(
+        "households/form.html", form=form, household=None
+    ), 400 if form.errors else 200
+
+
+@bp.route("/<int:household_id>")
+@allow(*HOUSEHOLD_ROLES)
+def view(household_id: int):
+    household = get_household_or_404(household_id, PAGE_OPTIONS)
+    return render_household(household)
+
+
+def render_household(household: Household, status: int = 200, **forms):
+    guides = active_guides()
+    forms.setdefault("stage_form", StageForm(obj=household, formdata=None))
+    forms.setdefault("contact_form", ContactForm(formdata=None))
+    forms.setdefault("note_form", NoteForm(formdata=None))
+    forms.setdefault(
+        "handover_form", GuideChoiceForm(prefix="handover", guides=guides, formdata=None)
+    )
+    forms.setdefault("share_form", GuideChoiceForm(prefix="share", guides=guides, formdata=None))
+    items, truncated = timeline(household)
+    return (
+        render_template(
+            "households/view.html",
+            household=household,
+            followups=open_followups(household),
+            timeline=items,
+            timeline_truncated=truncated,
+            **forms,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
+@allow(*HOUSEHOLD_ROLES)
+def edit(household_id: int):
+    household = get_household_or_404(household_id, PAGE_OPTIONS)
+    form = HouseholdForm(obj=household, municipalities=all_municipalities(), guides=())
+    del form.guide_id  # the guide changes by handover, which the timeline records
+    if request.method == "GET":
+        form.other_municipalities.data = [m.code for m in household.other_municipalities]
+        form.tags.data = ", ".join(t.name for t in household.tags)
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data) if (form.version.data or "").isdigit() else None
+            update_household(
+                household, form.household_data(), by=current_user, expected_version=version
+            )
+        except StaleEdit as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("The household has been saved."), "success")
+            return redirect(url_for("households.view", household_id=household.id))
+    return render_template(
+        "households/form.html", form=form, household=household
+    ), 400 if form.errors else 200
+
+
+@bp.route("/<int:household_id>/stage", methods=["POST"])
+@allow(*HOUSEHOLD_ROLES)
+def stage(household_id: int):
+    household = get_household_or_404(household_id, PAGE_OPTIONS)
+    form = StageForm()
+    if not form.validate():
+        return render_household(household, 400, stage_form=form)
+    change = change_stage(
+        household, form.stage.data, current_user, form.close_reason.data, form.comment.data
+    )
+    db.session.commit()
+    if change:
+        flash(_("The stage has been changed."), "success")
+    return redirect(url_for("households.view", household_id=household.id))
+
+
+@bp.route("/<int:household_id>/notes", methods=["POST"])
+@allow(*HOUSEHOLD_ROLES)
+def note(household_id: int):
+    household = get_household_or_404(household_id, PAGE_OPTIONS)
+    form = NoteForm()
+    if not form.validate():
+        return render_household(household, 400, note_form=form)
+    add_note(household, form.text.data, current_user)
+    db.session.commit()
+    flash(_("The note has been saved."), "success")
+    return redirect(url_for("households.view", household_id=household.id) + "#timeline")
+
+
+def _guide_action(household_id: int, prefix: str, action, message: str):
+    household = get_household_or_404(household_id, PAGE_OPTIONS)
+    form = GuideChoiceForm(prefix=prefix, guides=active_guides())
+    if form.validate():
+        try:
+            action(household, db.session.get(User, form.user_id.data), current_user)
+        except HouseholdError as exc:
+            form.user_id.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(message, "success")
+            if not can_see_household(current_user, household.id):
+                return redirect(url_for("households.index"))
+            return redirect(url_for("households.view", household_id=household.id))
+    db.session.rollback()
+    return render_household(household, 400, **{f"{prefix}_form": form})
+
+
+@bp.route("/<int:household_id>/handover", methods=["POST"])
+@allow(*HOUSEHOLD_ROLES)
+def handover(household_id: int):
+    return _guide_action(
+        household_id, "handover", hand_over, _("The household has been handed over.")
+    )
+
+
+@bp.route("/<int:household_id>/shares", methods=["POST"])
+@allow(*HOUSEHOLD_ROLES)
+def share(household_id: int):
+    return _guide_action(
+        household_id, "share", share_household, _("The household has been shared.")
+    )
+
+
+@bp.route("/<int:household_id>/shares/<int:user_id>/delete", methods=["POST"])
+@allow(*HOUSEHOLD_ROLES)
+def unshare(household_id: int, user_id: int):
+    household = get_household_or_404(household_id, PAGE_OPTIONS)
+    unshare_household(household, user_id, current_user)
+    db.session.commit()
+    flash(_("The household is no longer shared."), "success")
+    return redirect(url_for("households.view", household_id=household.id))

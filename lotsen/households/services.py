@@ -1,0 +1,279 @@
+"""Household rules: create, edit, stage changes, notes, handover and sharing.
+
+Service functions only flush; the caller (request, CLI command, job) commits once.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from lotsen.accounts.models import Role, User
+from lotsen.db import utcnow
+from lotsen.extensions import db
+from lotsen.households.models import (
+    Household,
+    HouseholdEvent,
+    HouseholdShare,
+    Person,
+    StageChange,
+    Tag,
+)
+from lotsen.households.search import build_search_text
+from lotsen.households.vocab import CloseReason, PersonKind, Stage
+from lotsen.regions.models import Municipality
+
+# The household columns a form may set; anything else (stage, guide scope, ids) has its own verb.
+EDITABLE_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "country",
+    "town",
+    "language",
+    "mover_kind",
+    "primary_municipality_code",
+    "housing_tenure",
+    "housing_type",
+    "housing_rooms",
+    "housing_budget",
+    "housing_area",
+    "housing_needs",
+    "move_date",
+    "timeframe",
+    "source",
+    "source_detail",
+    "notes",
+)
+PERSON_FIELDS = (
+    "kind",
+    "first_name",
+    "last_name",
+    "birth_year",
+    "occupation",
+    "ssyk_code",
+    "languages",
+    "seeks_job",
+    "credentials",
+)
+
+
+class HouseholdError(ValueError):
+    """A household rule was broken; the message is shown to the user."""
+
+
+class StaleEdit(HouseholdError):
+    """Someone else saved the household after the form was opened."""
+
+
+@dataclass
+class HouseholdData:
+    """What a household form (or an import, or the interest form) says about a household."""
+
+    fields: dict[str, Any]
+    persons: list[dict[str, Any]]
+    other_municipalities: list[str]
+    tags: list[str]
+
+
+def _event(household: Household, kind: str, by: User | None, text=None, data=None, at=None):
+    db.session.add(
+        HouseholdEvent(
+            household_id=household.id,
+            kind=kind,
+            by_id=by.id if by else None,
+            text=text,
+            data=data,
+            at=at or utcnow(),
+        )
+    )
+
+
+def _tags(names: list[str]) -> list[Tag]:
+    wanted = {n.strip().lower(): n.strip() for n in names if n.strip()}
+    if not wanted:
+        return []
+    existing = {
+        t.name.lower(): t
+        for t in db.session.scalars(select(Tag).where(Tag.name.in_(wanted.values())))
+    }
+    tags = []
+    for key, name in wanted.items():
+        tag = existing.get(key)
+        if tag is None:
+            tag = db.session.scalar(select(Tag).where(Tag.name == name)) or Tag(name=name)
+            db.session.add(tag)
+        tags.append(tag)
+    return tags
+
+
+def _municipalities(codes: list[str], primary: str | None) -> list[Municipality]:
+    codes = sorted(set(codes) - {primary})
+    if not codes:
+        return []
+    return list(db.session.scalars(select(Municipality).where(Municipality.code.in_(codes))))
+
+
+def _apply_persons(household: Household, rows: list[dict[str, Any]]) -> None:
+    by_id = {p.id: p for p in household.persons if p.id is not None}
+    kept = []
+    for position, row in enumerate(rows):
+        person = by_id.pop(row.get("id"), None) if row.get("id") else None
+        if person is None:
+            person = Person()
+        for name in PERSON_FIELDS:
+            setattr(person, name, row.get(name))
+        person.kind = PersonKind(row.get("kind") or PersonKind.ADULT)
+        person.seeks_job = bool(row.get("seeks_job")) and person.kind == PersonKind.ADULT
+        person.position = position
+        kept.append(person)
+    household.persons = kept
+
+
+def _apply(household: Household, data: HouseholdData) -> list[str]:
+    """Set the household from ``data``; returns the names of what changed."""
+    changed = [n for n in EDITABLE_FIELDS if getattr(household, n) != data.fields.get(n)]
+    for name in EDITABLE_FIELDS:
+        setattr(household, name, data.fields.get(name))
+    others = _municipalities(data.other_municipalities, household.primary_municipality_code)
+    if {m.code for m in others} != {m.code for m in household.other_municipalities}:
+        changed.append("other_municipalities")
+    household.other_municipalities = others
+    tags = _tags(data.tags)
+    if {t.name for t in tags} != {t.name for t in household.tags}:
+        changed.append("tags")
+    household.tags = tags
+    before = [(p.full_name, p.birth_year) for p in household.persons]
+    _apply_persons(household, data.persons)
+    if before != [(p.full_name, p.birth_year) for p in household.persons]:
+        changed.append("persons")
+    household.search_text = build_search_text(household)
+    return changed
+
+
+def create_household(
+    data: HouseholdData,
+    by: User | None,
+    guide: User | None = None,
+    at: datetime | None = None,
+) -> Household:
+    """A new household at stage New; a guide who registers it becomes its guide by default."""
+    at = at or utcnow()
+    if guide is None and by is not None and by.role == Role.GUIDE:
+        guide = by
+    household = Household(
+        stage=Stage.NEW, stage_changed_at=at, created_at=at, created_by=by, guide=guide
+    )
+    _apply(household, data)
+    db.session.add(household)
+    db.session.flush()
+    db.session.add(
+        StageChange(
+            household_id=household.id,
+            from_stage=None,
+            to_stage=Stage.NEW,
+            by_id=by.id if by else None,
+            at=at,
+        )
+    )
+    _event(household, "created", by, at=at)
+    db.session.flush()
+    return household
+
+
+def update_household(
+    household: Household, data: HouseholdData, by: User, expected_version: int | None = None
+) -> list[str]:
+    """Save an edit; refuses (StaleEdit) if someone else saved since ``expected_version``."""
+    if expected_version is not None and expected_version != household.version:
+        raise StaleEdit(
+            _l(
+                "Someone else saved this household while you were editing. Your changes are "
+                "still in the form: check them against the current data and save again."
+            )
+        )
+    changed = _apply(household, data)
+    if changed:
+        household.version += 1
+        _event(household, "edited", by, data={"changed": changed})
+    db.session.flush()
+    return changed
+
+
+def change_stage(
+    household: Household,
+    to: Stage,
+    by: User | None,
+    close_reason: CloseReason | None = None,
+    comment: str | None = None,
+    at: datetime | None = None,
+) -> StageChange | None:
+    """Move a household to another stage; closing needs a reason. Every change is history."""
+    to = Stage(to)
+    if to == Stage.CLOSED and close_reason is None:
+        raise HouseholdError(_l("Closing a household needs a reason."))
+    if to != Stage.CLOSED:
+        close_reason = None
+    if to == household.stage and close_reason == household.close_reason:
+        return None
+    at = at or utcnow()
+    change = StageChange(
+        household_id=household.id,
+        from_stage=household.stage,
+        to_stage=to,
+        close_reason=close_reason,
+        comment=comment or None,
+        by_id=by.id if by else None,
+        at=at,
+    )
+    db.session.add(change)
+    household.stage = to
+    household.close_reason = close_reason
+    household.stage_changed_at = at
+    household.version += 1
+    db.session.flush()
+    return change
+
+
+def add_note(household: Household, text: str, by: User) -> None:
+    _event(household, "note", by, text=text)
+    db.session.flush()
+
+
+def hand_over(household: Household, to: User, by: User) -> None:
+    """Make ``to`` the household's guide (they then see it, whatever its municipalities)."""
+    if to.role != Role.GUIDE or not to.active:
+        raise HouseholdError(_l("A household can only be handed over to an active guide."))
+    if household.guide_id == to.id:
+        return
+    previous = household.guide
+    household.guide = to
+    household.version += 1
+    _event(
+        household,
+        "handover",
+        by,
+        data={"from": previous.name if previous else None, "to": to.name, "to_id": to.id},
+    )
+    db.session.flush()
+
+
+def share_household(household: Household, with_user: User, by: User) -> None:
+    if with_user.role != Role.GUIDE or not with_user.active:
+        raise HouseholdError(_l("A household can only be shared with an active guide."))
+    if any(s.user_id == with_user.id for s in household.shares):
+        return
+    household.shares.append(HouseholdShare(user=with_user, by_id=by.id))
+    _event(household, "share", by, data={"with": with_user.name, "with_id": with_user.id})
+    db.session.flush()
+
+
+def unshare_household(household: Household, user_id: int, by: User) -> None:
+    share = next((s for s in household.shares if s.user_id == user_id), None)
+    if share is None:
+        return
+    household.shares.remove(share)
+    _event(household, "unshare", by, data={"with": share.user.name, "with_id": user_id})
+    db.session.flush()

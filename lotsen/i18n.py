@@ -1,0 +1,58 @@
+"""Locale and time zone selection; template helpers for labels and local times."""
+
+import phonenumbers
+from babel import Locale
+from flask import Flask, current_app, request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+from lotsen.contacts.models import CHANNEL_LABELS, DIRECTION_LABELS
+from lotsen.households.forms import field_label
+from lotsen.households.vocab import label
+
+
+def select_locale() -> str:
+    supported = current_app.config["LANGUAGES"]
+    wanted = request.args.get("lang")
+    if wanted in supported:
+        session["lang"] = wanted
+    if current_user and current_user.is_authenticated and current_user.locale in supported:
+        return current_user.locale
+    return session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    return Locale.parse(str(get_locale())).territories.get(code, code)
+
+
+def phone(e164: str | None) -> str:
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        label=label,
+        get_locale=get_locale,
+        channel_label=lambda v: CHANNEL_LABELS.get(v, v),
+        direction_label=lambda v: DIRECTION_LABELS.get(v, v),
+    )
+    app.jinja_env.filters.update(
+        datetime=lambda v, fmt="medium": format_datetime(v, fmt) if v else "",
+        date=lambda v, fmt="medium": format_date(v, fmt) if v else "",
+        number=format_decimal,
+        phone=phone,
+        country_name=country_name,
+        field_label=field_label,
+    )

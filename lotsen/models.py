@@ -1,0 +1,33 @@
+"""Imports every model so that metadata (and Alembic) sees the whole schema."""
+
+from lotsen.accounts.models import LoginAttempt, User, user_extra_municipality
+from lotsen.contacts.models import Contact
+from lotsen.followups.models import FollowUp
+from lotsen.households.models import (
+    Household,
+    HouseholdEvent,
+    HouseholdShare,
+    Person,
+    StageChange,
+    Tag,
+    household_municipality,
+    household_tag,
+)
+from lotsen.regions.models import Municipality
+
+__all__ = [
+    "Contact",
+    "FollowUp",
+    "Household",
+    "HouseholdEvent",
+    "HouseholdShare",
+    "LoginAttempt",
+    "Municipality",
+    "Person",
+    "StageChange",
+    "Tag",
+    "User",
+    "household_municipality",
+    "household_tag",
+    "user_extra_municipality",
+]

@@ -1,0 +1,1 @@
+"""Region 10 reference data: the ten municipalities."""

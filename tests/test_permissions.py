@@ -1,0 +1,119 @@
+"""Route × role permission matrix, generated from the app's URL map.
+
+Every route must declare who may call it (``@allow``). For each route and method this test
+calls it as anonymous, as a Norsjö guide, as a coordinator and as an admin, with the ids of
+objects that belong to Malå, and checks the answer against the declaration. A new route
+without a rule, or with a rule this matrix cannot satisfy, fails here.
+"""
+
+import pytest
+from sqlalchemy import func, select
+
+from lotsen.access import PUBLIC
+from lotsen.accounts.models import Role
+from lotsen.contacts.models import Contact
+from lotsen.extensions import db
+from lotsen.households.models import Household, HouseholdEvent, HouseholdShare, StageChange
+from lotsen.households.services import share_household
+from tests import factories
+from tests.conftest import login
+
+ROLES = ("anonymous", "guide", "coordinator", "admin")
+
+
+def routes(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_declares_who_may_use_it(app):
+    missing = [
+        rule.endpoint
+        for rule, _ in routes(app)
+        if getattr(app.view_functions[rule.endpoint], "access", None) is None
+    ]
+    assert missing == []
+
+
+def _snapshot():
+    """What a forbidden request must not have changed."""
+    counts = tuple(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (Household, Contact, StageChange, HouseholdEvent, HouseholdShare)
+    )
+    versions = tuple(db.session.scalars(select(Household.version).order_by(Household.id)))
+    return counts, versions
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_route_matrix(app, client, region, role):
+    mala = factories.household(factories.MALA, guide=region.mala_guide)
+    other_mala_guide = factories.user(Role.GUIDE, factories.MALA)
+    share_household(mala, other_mala_guide, region.mala_guide)
+    db.session.commit()
+    ids = {"household_id": mala.id, "user_id": other_mala_guide.id}
+    user = {
+        "anonymous": None,
+        "guide": region.norsjo_guide,
+        "coordinator": region.coordinator,
+        "admin": region.admin,
+    }[role]
+    if user is not None:
+        login(client, user)
+
+    failures = []
+    for rule, method in routes(app):
+        missing = set(rule.arguments) - set(ids)
+        assert not missing, f"{rule.rule}: add an object of another municipality for {missing}"
+        url = rule.build({name: ids[name] for name in rule.arguments})[1]
+        allowed = app.view_functions[rule.endpoint].access
+        before = _snapshot()
+        response = client.open(url, method=method, data={})
+        status = response.status_code
+        if PUBLIC in allowed:
+            ok = status < 500
+        elif user is None:
+            ok = status == 302 and "/login" in response.headers["Location"]
+        elif user.role not in allowed:
+            ok = status == 403
+        elif role == "guide" and "household_id" in rule.arguments:
+            ok = status == 404  # another municipality's household: no existence leak
+        else:
+            ok = status in (200, 302, 400)
+        if method != "GET" and (status in (302, 403, 404) and not ok or status in (403, 404)):
+            ok = ok and _snapshot() == before
+        if not ok:
+            failures.append(f"{method} {url} as {role}: {status}")
+        if role != "anonymous" and rule.endpoint == "accounts.logout" and status == 302:
+            login(client, user)  # logging out ended the session; carry on as the same user
+    assert failures == []
+
+
+def test_norsjo_guide_cannot_read_or_change_mala_household(client, region):
+    mala = factories.household(factories.MALA, guide=region.mala_guide, name="Familjen Malå")
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    before = _snapshot()
+    for method, path, data in (
+        ("GET", f"/households/{mala.id}", None),
+        ("GET", f"/households/{mala.id}/edit", None),
+        ("POST", f"/households/{mala.id}/edit", {"name": "Hijacked"}),
+        ("POST", f"/households/{mala.id}/stage", {"stage": "closed", "close_reason": "no_job"}),
+        ("POST", f"/households/{mala.id}/notes", {"text": "x"}),
+        (
+            "POST",
+            f"/households/{mala.id}/contacts",
+            {"channel": "phone", "direction": "out", "summary": "x"},
+        ),
+        ("POST", f"/households/{mala.id}/handover", {"handover-user_id": region.norsjo_guide.id}),
+        ("POST", f"/households/{mala.id}/shares", {"share-user_id": region.norsjo_guide.id}),
+    ):
+        response = client.open(path, method=method, data=data)
+        assert response.status_code == 404, (method, path)
+        assert b"Familjen Mal" not in response.data
+    assert _snapshot() == before
+    listing = client.get("/households?q=Malå").get_data(as_text=True)
+    assert "Familjen Malå" not in listing
