@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from lotsen.db import UTCDateTime, include_object
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -38,19 +40,8 @@ target_db = current_app.extensions["migrate"].db
 # ... etc.
 
 
-def include_object(obj, name, type_, reflected, compare_to):
-    """Leave out what the models cannot describe: the free-text search structures
-    (SQLite's FTS5 table and its shadow tables, PostgreSQL's expression GIN index),
-    which the migrations create by hand."""
-    if type_ == "table" and name.startswith("household_fts"):
-        return False
-    return not (type_ == "index" and name == "ix_household_search")
-
-
 def render_item(type_, obj, autogen_context):
     """Render our column types as the plain SQLAlchemy types they store."""
-    from lotsen.db import UTCDateTime
-
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
     return False

@@ -56,8 +56,13 @@ def test_throttle_window_passes(client, region):
     email = region.norsjo_guide.email
     for _ in range(5):
         db.session.add(
-            LoginAttempt(email=email, ip="10.0.0.9", success=False, outcome="bad_password",
-                         at=utcnow() - timedelta(minutes=16))
+            LoginAttempt(
+                email=email,
+                ip="10.0.0.9",
+                success=False,
+                outcome="bad_password",
+                at=utcnow() - timedelta(minutes=16),
+            )
         )
     db.session.commit()
     assert post_login(client, email, PASSWORD).status_code == 302
@@ -66,8 +71,13 @@ def test_throttle_window_passes(client, region):
 def test_ip_is_throttled_across_accounts(client, region):
     for i in range(30):
         db.session.add(
-            LoginAttempt(email=f"guess{i}@example.org", ip="127.0.0.1", success=False,
-                         outcome="unknown", at=utcnow())
+            LoginAttempt(
+                email=f"guess{i}@example.org",
+                ip="127.0.0.1",
+                success=False,
+                outcome="unknown",
+                at=utcnow(),
+            )
         )
     db.session.commit()
     assert post_login(client, region.coordinator.email, PASSWORD).status_code == 429
@@ -86,7 +96,9 @@ def test_deactivated_user_cannot_log_in_and_is_logged_out(client, region):
 
 def test_login_rehashes_password_when_parameters_change(client, region):
     guide = region.norsjo_guide
-    guide.password_hash = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    guide.password_hash = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(
+        PASSWORD
+    )
     db.session.commit()
     old_hash = guide.password_hash
     assert post_login(client, guide.email, PASSWORD).status_code == 302
@@ -123,7 +135,11 @@ def test_password_change_keeps_this_session_and_ends_others(make_client, region)
 @pytest.mark.parametrize(
     ("current", "new", "message"),
     [
-        ("wrong current password", "a much longer new passphrase", "Detta är inte ditt nuvarande lösenord."),
+        (
+            "wrong current password",
+            "a much longer new passphrase",
+            "Detta är inte ditt nuvarande lösenord.",
+        ),
         (PASSWORD, "short", "Lösenordet måste vara minst 12 tecken långt."),
     ],
 )
@@ -159,10 +175,18 @@ def test_session_ends_after_absolute_limit_even_when_active(client, region):
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", "http:/x"],
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "http:/x",
+    ],
 )
 def test_next_never_leaves_the_app(client, region, target):
-    response = post_login(client, region.norsjo_guide.email, PASSWORD, query_string={"next": target})
+    response = post_login(
+        client, region.norsjo_guide.email, PASSWORD, query_string={"next": target}
+    )
     assert response.headers["Location"] == "/households"
 
 

@@ -18,11 +18,18 @@ def csrf_app(database, app):
 def test_post_without_token_is_refused_and_with_token_accepted(csrf_app, app_ctx, region):
     with csrf_app.app_context():
         client = csrf_app.test_client()
-        response = client.post("/login", data={"email": region.norsjo_guide.email,
-                                               "password": factories.PASSWORD})
+        response = client.post(
+            "/login", data={"email": region.norsjo_guide.email, "password": factories.PASSWORD}
+        )
         assert response.status_code == 400
         page = client.get("/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        response = client.post("/login", data={"email": region.norsjo_guide.email,
-                                               "password": factories.PASSWORD, "csrf_token": token})
+        response = client.post(
+            "/login",
+            data={
+                "email": region.norsjo_guide.email,
+                "password": factories.PASSWORD,
+                "csrf_token": token,
+            },
+        )
         assert response.status_code in (302, 401)

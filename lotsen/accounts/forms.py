@@ -56,11 +56,9 @@ class UserForm(BaseForm):
         choices = [(m.code, m.name) for m in municipalities]
         self.municipality_code.choices = [("", _l("- none -")), *choices]
         self.extra_municipalities.choices = choices
-        self.require_password = require_password
-
-    def validate_password(self, field):
-        if self.require_password and not field.data:
-            raise ValidationError(_l("A new account needs a password."))
+        if require_password:
+            required = InputRequired(message=_l("A new account needs a password."))
+            self.password.validators = [required, *NEW_PASSWORD]
 
     def validate_municipality_code(self, field):
         if self.role.data == Role.GUIDE and not field.data:

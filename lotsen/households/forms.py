@@ -190,7 +190,8 @@ class HouseholdForm(BaseForm):
             if entry.form.is_blank():
                 continue
             row = {name: entry.form[name].data or None for name in PERSON_FIELDS}
-            row["id"] = int(entry.form.id.data) if (entry.form.id.data or "").isdigit() else None
+            raw_id = str(entry.form.id.data or "")
+            row["id"] = int(raw_id) if raw_id.isdigit() else None
             persons.append(row)
         return HouseholdData(
             fields=fields,

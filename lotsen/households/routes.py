@@ -114,27 +114,32 @@ def render_household(household: Household, status: int = 200, **forms):
 @allow(*HOUSEHOLD_ROLES)
 def edit(household_id: int):
     household = get_household_or_404(household_id, PAGE_OPTIONS)
-    form = HouseholdForm(obj=household, municipalities=all_municipalities(), guides=())
+    # On POST only what the browser sent counts: no fallback to the stored values.
+    form = HouseholdForm(
+        obj=household if request.method == "GET" else None,
+        municipalities=all_municipalities(),
+    )
     del form.guide_id  # the guide changes by handover, which the timeline records
     if request.method == "GET":
+        form.version.data = household.version
         form.other_municipalities.data = [m.code for m in household.other_municipalities]
         form.tags.data = ", ".join(t.name for t in household.tags)
     if form.validate_on_submit():
+        version = int(form.version.data) if str(form.version.data).isdigit() else None
         try:
-            version = int(form.version.data) if (form.version.data or "").isdigit() else None
             update_household(
                 household, form.household_data(), by=current_user, expected_version=version
             )
         except StaleEdit as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
+            form.version.data = household.version  # saving again overwrites, as told
         else:
             db.session.commit()
             flash(_("The household has been saved."), "success")
             return redirect(url_for("households.view", household_id=household.id))
-    return render_template(
-        "households/form.html", form=form, household=household
-    ), 400 if form.errors else 200
+    status = 400 if form.errors else 200
+    return render_template("households/form.html", form=form, household=household), status
 
 
 @bp.route("/<int:household_id>/stage", methods=["POST"])

@@ -1,0 +1,38 @@
+from sqlalchemy import func, select
+
+from lotsen.accounts.models import User
+from lotsen.contacts.models import Contact
+from lotsen.demo import DEMO_PASSWORD
+from lotsen.extensions import db
+from lotsen.followups.models import FollowUp
+from lotsen.households.models import Household, StageChange
+
+
+def counts():
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(m))
+        for m in (User, Household, Contact, StageChange, FollowUp)
+    )
+
+
+def test_seed_demo_fills_a_living_region_once(app_ctx):
+    runner = app_ctx.test_cli_runner()
+    result = runner.invoke(args=["lotsen", "seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert DEMO_PASSWORD in result.output and "lots.norsjo@demo.lotsen.example" in result.output
+    users, households, contacts, changes, followups = counts()
+    assert users == 12 and households == 300
+    assert contacts > 600 and changes > households and followups > 50
+    stages = dict(
+        db.session.execute(select(Household.stage, func.count()).group_by(Household.stage)).all()
+    )
+    assert set(stages) == {"new", "contacted", "planning", "visit", "decided", "moved_in", "closed"}
+    assert (
+        db.session.scalar(select(func.count()).where(Household.primary_municipality_code.is_(None)))
+        > 0
+    )
+
+    before = counts()
+    result = runner.invoke(args=["lotsen", "seed-demo"])
+    assert result.exit_code == 0 and "nothing changed" in result.output
+    assert counts() == before

@@ -1,0 +1,362 @@
+
+import pytest
+from sqlalchemy import func, select
+
+from lotsen.extensions import db
+from lotsen.households.models import Household, HouseholdEvent, Person, StageChange
+from lotsen.households.services import change_stage
+from lotsen.households.vocab import Stage
+from tests import factories
+from tests.conftest import ago, login
+
+
+def form(**overrides):
+    data = {
+        "name": "Familjen de Vries",
+        "email": " Sanne.deVries@Example.NL ",
+        "phone": "06 12345678",
+        "country": "NL",
+        "town": "Utrecht",
+        "language": "nl",
+        "mover_kind": "partner",
+        "primary_municipality_code": factories.NORSJO,
+        "other_municipalities": [factories.MALA],
+        "housing_tenure": "buy",
+        "housing_type": "house",
+        "housing_rooms": "4",
+        "housing_budget": "1500000",
+        "timeframe": "Sommaren 2027",
+        "source": "fair",
+        "source_detail": "Emigratiebeurs Houten",
+        "tags": "barnfamilj, vård",
+        "notes": "Vill bo nära skola.",
+        "persons-0-kind": "adult",
+        "persons-0-first_name": "Sanne",
+        "persons-0-last_name": "de Vries",
+        "persons-0-birth_year": "1987",
+        "persons-0-occupation": "Sjuksköterska",
+        "persons-0-ssyk_code": "2221",
+        "persons-0-seeks_job": "y",
+        "persons-1-kind": "adult",
+        "persons-1-first_name": "Daan",
+        "persons-1-last_name": "de Vries",
+        "persons-1-occupation": "Snickare",
+        "persons-2-kind": "child",
+        "persons-2-first_name": "Mila",
+        "persons-2-birth_year": "2019",
+        "persons-3-kind": "adult",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_guide_registers_a_household_with_members(client, region):
+    login(client, region.norsjo_guide)
+    response = client.post("/households/new", data=form())
+    assert response.status_code == 302
+    h = db.session.scalars(select(Household)).one()
+    assert response.headers["Location"] == f"/households/{h.id}"
+    assert (h.email, h.phone, h.stage) == ("sanne.devries@example.nl", "+31612345678", Stage.NEW)
+    assert h.guide_id == region.norsjo_guide.id
+    assert [p.full_name for p in h.persons] == ["Sanne de Vries", "Daan de Vries", "Mila"]
+    assert [p.kind for p in h.children] == ["child"]
+    assert h.adults[0].seeks_job and h.adults[0].ssyk_code == "2221"
+    assert [m.code for m in h.other_municipalities] == [factories.MALA]
+    assert sorted(t.name for t in h.tags) == ["barnfamilj", "vård"]
+    first = db.session.scalars(select(StageChange)).one()
+    assert (first.from_stage, first.to_stage, first.by_id) == (
+        None,
+        Stage.NEW,
+        region.norsjo_guide.id,
+    )
+    page = client.get(f"/households/{h.id}").get_data(as_text=True)
+    assert "Familjen de Vries" in page and "+31 6 12345678" in page and "Sjuksköterska" in page
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"name": ""}, "name", "Det här fältet är obligatoriskt."),
+        ({"email": "not-an-email"}, "email", "Felaktig epost-adress."),
+        ({"phone": "12"}, "phone", "Telefonnumret är inte giltigt"),
+        ({"phone": "call me maybe"}, "phone", "Detta är inte ett telefonnummer."),
+        ({"name": "x" * 161}, "name", "160"),
+        ({"notes": "x" * 5001}, "notes", "5000"),
+        (
+            {"persons-0-first_name": "", "persons-0-occupation": "Lärare"},
+            "persons-0-first_name",
+            "Varje medlem behöver ett förnamn.",
+        ),
+        ({"persons-0-ssyk_code": "22"}, "persons-0-ssyk_code", "En SSYK-kod har fyra siffror."),
+        ({"persons-0-birth_year": "1850"}, "persons-0-birth_year", "1900"),
+        ({"housing_rooms": "many"}, "housing_rooms", "heltal"),
+        (
+            {"primary_municipality_code": "9999"},
+            "primary_municipality_code",
+            "Inte ett giltigt val",
+        ),
+        ({"other_municipalities": ["9999"]}, "other_municipalities", "Inte ett giltigt val."),
+        ({"tags": ",".join(f"t{i}" for i in range(11))}, "tags", "Högst 10 taggar."),
+    ],
+)
+def test_bad_input_is_explained_in_swedish_and_nothing_is_saved(
+    client, region, overrides, field, message
+):
+    login(client, region.norsjo_guide)
+    response = client.post("/households/new", data=form(**overrides))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert f'id="{field}-error"' in page and f'aria-describedby="{field}-error"' in page.replace(
+        f'aria-describedby="{field}-hint {field}-error"', f'aria-describedby="{field}-error"'
+    )
+    assert "Utrecht" in page  # what was typed is kept
+    assert count(Household) == 0 and count(Person) == 0 and count(StageChange) == 0
+
+
+def test_script_tags_are_stored_as_text_and_escaped(client, region):
+    login(client, region.norsjo_guide)
+    client.post("/households/new", data=form(name="<script>alert(1)</script>"))
+    h = db.session.scalars(select(Household)).one()
+    page = client.get(f"/households/{h.id}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_edit_keeps_member_ids_and_records_what_changed(client, region):
+    h = factories.household(guide=region.norsjo_guide)
+    db.session.commit()
+    sanne_id = h.persons[0].id
+    login(client, region.norsjo_guide)
+    response = client.post(
+        f"/households/{h.id}/edit",
+        data=form(
+            version="1",
+            **{
+                "persons-0-id": str(sanne_id),
+                "persons-1-first_name": "",
+                "persons-1-last_name": "",
+                "persons-1-occupation": "",
+                "persons-1-birth_year": "",
+                "persons-2-first_name": None,
+                "persons-2-birth_year": None,
+            },
+        ),
+    )
+    assert response.status_code == 302
+    db.session.refresh(h)
+    assert [p.id for p in h.persons] == [sanne_id]
+    assert h.persons[0].occupation == "Sjuksköterska"
+    assert h.version == 2
+    edited = db.session.scalars(select(HouseholdEvent).where(HouseholdEvent.kind == "edited")).one()
+    assert {"name", "email", "persons", "tags"} <= set(edited.data["changed"])
+
+
+def test_stale_edit_is_refused_and_the_typed_changes_stay_in_the_form(client, region):
+    h = factories.household(guide=region.norsjo_guide, name="Original")
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    change_stage(h, Stage.CONTACTED, region.mala_guide)  # someone else saved meanwhile
+    db.session.commit()
+    response = client.post(f"/households/{h.id}/edit", data=form(version="1", name="Mitt namn"))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Någon annan sparade hushållet" in page
+    assert 'value="Mitt namn"' in page
+    db.session.refresh(h)
+    assert h.name == "Original"
+
+
+def test_stage_change_is_recorded_and_closing_needs_a_reason(client, region):
+    h = factories.household(guide=region.norsjo_guide)
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    response = client.post(f"/households/{h.id}/stage", data={"stage": "closed"})
+    assert response.status_code == 400
+    assert "Ange ett skäl för att avsluta hushållet." in response.get_data(as_text=True)
+    assert client.post(f"/households/{h.id}/stage", data={"stage": "planning"}).status_code == 302
+    response = client.post(
+        f"/households/{h.id}/stage", data={"stage": "closed", "close_reason": "no_housing"}
+    )
+    assert response.status_code == 302
+    changes = db.session.execute(
+        select(
+            StageChange.from_stage,
+            StageChange.to_stage,
+            StageChange.close_reason,
+            StageChange.by_id,
+        ).order_by(StageChange.id)
+    ).all()
+    guide = region.norsjo_guide.id
+    assert changes == [
+        (None, "new", None, guide),
+        ("new", "planning", None, guide),
+        ("planning", "closed", "no_housing", guide),
+    ]
+    page = client.get(f"/households/{h.id}").get_data(as_text=True)
+    assert "Planering → Avslutat (Inget boende)" in page
+
+
+def test_same_stage_again_records_nothing(client, region):
+    h = factories.household(guide=region.norsjo_guide)
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    client.post(f"/households/{h.id}/stage", data={"stage": "new"})
+    assert count(StageChange) == 1
+
+
+def test_note_appears_on_the_timeline(client, region):
+    h = factories.household(guide=region.norsjo_guide)
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    assert (
+        client.post(f"/households/{h.id}/notes", data={"text": "Ringde skolan."}).status_code == 302
+    )
+    assert client.post(f"/households/{h.id}/notes", data={"text": ""}).status_code == 400
+    page = client.get(f"/households/{h.id}").get_data(as_text=True)
+    assert "Ringde skolan." in page
+
+
+def names(client, **query):
+    response = client.get("/households", query_string=query)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    return {n for n in ("Alfa", "Beta", "Gamma", "Delta", "Epsilon") if f">Familjen {n}<" in page}
+
+
+@pytest.fixture
+def listing(client, region):
+    g = region.norsjo_guide
+    alfa = factories.household(
+        guide=g,
+        name="Familjen Alfa",
+        source="fair",
+        tags=["vård"],
+        email="anna@example.nl",
+        phone="+31612345678",
+    )
+    beta = factories.household(
+        guide=g, name="Familjen Beta", source="friend", notes="Intresserad av Åsele-gården"
+    )
+    factories.household(
+        factories.MALA,
+        guide=region.mala_guide,
+        name="Familjen Gamma",
+        others=[factories.NORSJO],
+        at=ago(days=90),
+    )
+    factories.household(factories.MALA, guide=region.mala_guide, name="Familjen Delta")
+    factories.household(
+        None,
+        name="Familjen Epsilon",
+        persons=[{"kind": "adult", "first_name": "Jürgen", "last_name": "Müller"}],
+    )
+    change_stage(alfa, Stage.PLANNING, g)
+    beta.last_contact_at = ago(days=40)
+    db.session.commit()
+    return region
+
+
+def test_guide_lists_own_and_interested_households_only(client, listing):
+    login(client, listing.norsjo_guide)
+    assert names(client) == {"Alfa", "Beta", "Gamma"}
+
+
+def test_coordinator_lists_all_and_the_regional_inbox(client, listing):
+    login(client, listing.coordinator)
+    assert names(client) == {"Alfa", "Beta", "Gamma", "Delta", "Epsilon"}
+    assert names(client, municipality="none") == {"Epsilon"}
+    assert names(client, municipality=factories.MALA) == {"Gamma", "Delta"}
+    assert names(client, municipality=factories.NORSJO) == {"Alfa", "Beta", "Gamma"}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"stage": "planning"}, {"Alfa"}),
+        ({"source": "friend"}, {"Beta"}),
+        ({"tag": "VÅRD"}, {"Alfa"}),
+        ({"stale_days": "30"}, {"Beta", "Gamma"}),
+        ({"q": "alfa"}, {"Alfa"}),
+        ({"q": "famil"}, {"Alfa", "Beta", "Gamma", "Delta", "Epsilon"}),
+        ({"q": "anna@example"}, {"Alfa"}),
+        ({"q": "+31 6 1234"}, {"Alfa"}),
+        ({"q": "0612345678"}, {"Alfa"}),
+        ({"q": "asele"}, {"Beta"}),
+        ({"q": "gården"}, {"Beta"}),
+        ({"q": "muller"}, {"Epsilon"}),
+        ({"q": "Jürgen Müller"}, {"Epsilon"}),
+        ({"q": "nobody"}, set()),
+        ({"q": "\"'*) OR 1=1 --"}, set()),
+        ({"q": "alfa", "stage": "new"}, set()),
+    ],
+)
+def test_filters_and_search(client, listing, query, expected):
+    login(client, listing.coordinator)
+    assert names(client, **query) == expected
+
+
+def test_sorting_and_pagination(client, listing, app):
+    login(client, listing.coordinator)
+    app.config["HOUSEHOLDS_PER_PAGE"] = 2
+    try:
+        first = client.get("/households", query_string={"sort": "name"}).get_data(as_text=True)
+        second = client.get("/households", query_string={"sort": "name", "page": "2"}).get_data(
+            as_text=True
+        )
+    finally:
+        app.config["HOUSEHOLDS_PER_PAGE"] = 50
+    assert first.index("Familjen Alfa") < first.index("Familjen Beta")
+    assert "Familjen Delta" in second and "Familjen Alfa" not in second
+    assert "Sida 2 av 3" in second and "5 hushåll" in second
+
+
+def test_bad_filter_values_give_400_not_500(client, listing):
+    login(client, listing.coordinator)
+    for query in (
+        {"page": "-1"},
+        {"page": "abc"},
+        {"stale_days": "x"},
+        {"stage": "nonsense"},
+        {"sort": "DROP"},
+        {"guide": "abc"},
+        {"q": "x" * 300},
+    ):
+        assert client.get("/households", query_string=query).status_code == 400, query
+
+
+def seed(n, region):
+    for i in range(n):
+        h = factories.household(guide=region.norsjo_guide, tags=["a", "b"])
+        from lotsen.contacts.services import log_contact
+
+        log_contact(h, region.norsjo_guide, channel="phone", direction="out", summary=f"c{i}")
+        change_stage(h, Stage.CONTACTED, region.norsjo_guide)
+    db.session.commit()
+
+
+def queries_for(client, count_queries, url):
+    with count_queries() as statements:
+        assert client.get(url).status_code == 200
+    return len(statements)
+
+
+def test_list_and_page_need_a_fixed_number_of_queries(client, region, count_queries):
+    login(client, region.norsjo_guide)
+    seed(2, region)
+    h = db.session.scalars(select(Household)).first()
+    small = [
+        queries_for(client, count_queries, u)
+        for u in ("/households", "/households?q=familjen&stage=contacted", f"/households/{h.id}")
+    ]
+    seed(25, region)
+    large = [
+        queries_for(client, count_queries, u)
+        for u in ("/households", "/households?q=familjen&stage=contacted", f"/households/{h.id}")
+    ]
+    assert small == large
+    assert max(large) <= 15

@@ -1,0 +1,65 @@
+from datetime import UTC, datetime
+
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from lotsen import ROOT
+from lotsen.extensions import db
+from tests import factories
+from tests.conftest import login
+
+TRANSLATIONS = ROOT / "lotsen" / "translations"
+
+
+def test_every_message_has_a_swedish_translation():
+    with open(TRANSLATIONS / "messages.pot", "rb") as f:
+        template = {m.id for m in read_po(f) if m.id}
+    with open(TRANSLATIONS / "sv" / "LC_MESSAGES" / "messages.po", "rb") as f:
+        catalog = read_po(f)
+    translated = {
+        m.id
+        for m in catalog
+        if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string)
+    }
+    assert template - translated == set()
+    assert not catalog.fuzzy
+
+
+def _key(value):
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def test_compiled_catalog_matches_the_source():
+    with open(TRANSLATIONS / "sv" / "LC_MESSAGES" / "messages.po", "rb") as f:
+        source = {_key(m.id): _key(m.string) for m in read_po(f) if m.id}
+    with open(TRANSLATIONS / "sv" / "LC_MESSAGES" / "messages.mo", "rb") as f:
+        compiled = {_key(m.id): _key(m.string) for m in read_mo(f) if m.id}
+    assert compiled == source, "run: pybabel compile -d lotsen/translations"
+
+
+def test_swedish_by_default_english_per_user(client, region):
+    h = factories.household(guide=region.norsjo_guide)
+    h.created_at = datetime(2026, 7, 1, 22, 30, tzinfo=UTC)  # 00:30 on 2 July in Stockholm
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    page = client.get(f"/households/{h.id}").get_data(as_text=True)
+    assert '<html lang="sv">' in page and "Logga en kontakt" in page
+    assert "2 juli 2026" in page
+
+    assert client.post("/settings", data={"locale": "en"}).status_code == 302
+    page = client.get(f"/households/{h.id}").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Log a contact" in page
+    assert "Jul 2, 2026" in page
+
+
+def test_login_page_language_can_be_switched(client):
+    assert "Logga in i Lotsen" in client.get("/login").get_data(as_text=True)
+    assert "Log in to Lotsen" in client.get("/login?lang=en").get_data(as_text=True)
+    assert "Log in to Lotsen" in client.get("/login").get_data(as_text=True)  # remembered
+
+
+def test_numbers_follow_the_locale(client, region):
+    h = factories.household(guide=region.norsjo_guide, housing_budget=1500000)
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    assert "1\xa0500\xa0000 kr" in client.get(f"/households/{h.id}").get_data(as_text=True)
