@@ -140,12 +140,12 @@ def _household_data(rng: random.Random, codes: list[str]) -> HouseholdData:
     last = rng.choice(last_names)
     adults = 1 if rng.random() < 0.3 else 2
     persons = []
-    for i in range(adults):
+    for i, first_name in enumerate(rng.sample(first_names, adults)):
         occupation, ssyk = rng.choice(OCCUPATIONS)
         persons.append(
             {
                 "kind": "adult",
-                "first_name": rng.choice(first_names),
+                "first_name": first_name,
                 "last_name": last,
                 "birth_year": rng.randint(1968, 1998),
                 "occupation": occupation,
@@ -158,11 +158,11 @@ def _household_data(rng: random.Random, codes: list[str]) -> HouseholdData:
                 "seeks_job": i == 0 or rng.random() < 0.6,
             }
         )
-    for _ in range(rng.choice([0, 0, 1, 2, 3])):
+    for child in rng.sample(CHILD_NAMES, rng.choice([0, 0, 1, 2, 3])):
         persons.append(
             {
                 "kind": "child",
-                "first_name": rng.choice(CHILD_NAMES),
+                "first_name": child,
                 "last_name": last,
                 "birth_year": rng.randint(2010, 2025),
             }
@@ -171,14 +171,13 @@ def _household_data(rng: random.Random, codes: list[str]) -> HouseholdData:
     primary = rng.choice(codes) if rng.random() > 0.08 else None
     email_local = f"{persons[0]['first_name']}.{last}".lower().replace(" ", "")
     email_local = email_local.translate(str.maketrans("åäöü", "aaou"))
-    phone = {"NL": "+316", "DE": "+49151", "SE": "+4670"}[
-        country
-    ] + f"{rng.randint(0, 9999999):07d}"
+    prefix, digits = {"NL": ("+3162", 7), "DE": ("+49151", 8), "SE": ("+4670", 7)}[country]
+    phone = prefix + "".join(str(rng.randint(0, 9)) for _ in range(digits))
     return HouseholdData(
         fields={
             "name": family,
             "email": f"{email_local}{rng.randint(1, 99)}@example.com",
-            "phone": phone if country != "DE" else phone[:-1] + f"{rng.randint(0, 99):02d}",
+            "phone": phone,
             "country": country,
             "town": {"NL": "Utrecht", "DE": "Hannover", "SE": "Göteborg"}[country],
             "language": language,

@@ -1,3 +1,4 @@
+import phonenumbers
 from sqlalchemy import func, select
 
 from lotsen.accounts.models import User
@@ -31,6 +32,9 @@ def test_seed_demo_fills_a_living_region_once(app_ctx):
         db.session.scalar(select(func.count()).where(Household.primary_municipality_code.is_(None)))
         > 0
     )
+
+    phones = db.session.scalars(select(Household.phone)).all()
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(p)) for p in phones)
 
     before = counts()
     result = runner.invoke(args=["lotsen", "seed-demo"])

@@ -222,8 +222,10 @@ class NoteForm(BaseForm):
 class GuideChoiceForm(BaseForm):
     user_id = SelectField(_l("Guide"), choices=[], coerce=int)
 
-    def __init__(self, *args, guides=(), **kwargs):
+    def __init__(self, *args, guides=(), label=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if label:
+            self.user_id.label.text = label
         self.user_id.choices = [
             (g.id, f"{g.name} ({g.municipality.name if g.municipality else ''})") for g in guides
         ]

@@ -1,5 +1,6 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -87,15 +88,22 @@ def view(household_id: int):
     return render_household(household)
 
 
+GUIDE_CHOICE_LABELS = {"handover": _l("Hand over to"), "share": _l("Share with")}
+
+
+def guide_choice_form(prefix: str, guides, **kwargs) -> GuideChoiceForm:
+    return GuideChoiceForm(
+        prefix=prefix, guides=guides, label=GUIDE_CHOICE_LABELS[prefix], **kwargs
+    )
+
+
 def render_household(household: Household, status: int = 200, **forms):
     guides = active_guides()
     forms.setdefault("stage_form", StageForm(obj=household, formdata=None))
     forms.setdefault("contact_form", ContactForm(formdata=None))
     forms.setdefault("note_form", NoteForm(formdata=None))
-    forms.setdefault(
-        "handover_form", GuideChoiceForm(prefix="handover", guides=guides, formdata=None)
-    )
-    forms.setdefault("share_form", GuideChoiceForm(prefix="share", guides=guides, formdata=None))
+    forms.setdefault("handover_form", guide_choice_form("handover", guides, formdata=None))
+    forms.setdefault("share_form", guide_choice_form("share", guides, formdata=None))
     items, truncated = timeline(household)
     return (
         render_template(
@@ -173,7 +181,7 @@ def note(household_id: int):
 
 def _guide_action(household_id: int, prefix: str, action, message: str):
     household = get_household_or_404(household_id, PAGE_OPTIONS)
-    form = GuideChoiceForm(prefix=prefix, guides=active_guides())
+    form = guide_choice_form(prefix, active_guides())
     if form.validate():
         try:
             action(household, db.session.get(User, form.user_id.data), current_user)
