@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 from flask import abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy import Select, false, select, true, union
 from sqlalchemy.sql import ColumnElement
 
 from lotsen.accounts.models import Role, User
@@ -49,24 +49,30 @@ def enforce_access():
 
 
 def household_scope(user: User) -> ColumnElement[bool]:
-    """SQL condition for the households ``user`` may see and change."""
+    """SQL condition for the households ``user`` may see and change.
+
+    A guide sees the households of their municipalities (primary or of interest), those
+    they are the guide of, and those shared with them. Written as ``id IN (a UNION b ...)``
+    so that each part uses its own index instead of an OR that forces a full scan.
+    """
     if user.role == Role.COORDINATOR:
         return true()
     if user.role != Role.GUIDE:
         return false()
-    codes = sorted(user.municipality_codes)
-    return or_(
-        Household.primary_municipality_code.in_(codes),
-        Household.guide_id == user.id,
-        exists().where(
-            and_(
-                household_municipality.c.household_id == Household.id,
-                household_municipality.c.municipality_code.in_(codes),
-            )
-        ),
-        exists().where(
-            and_(HouseholdShare.household_id == Household.id, HouseholdShare.user_id == user.id)
-        ),
+    h = Household.__table__.alias("visible")
+    return Household.id.in_(
+        union(
+            ids_in_municipalities(user.municipality_codes),
+            select(h.c.id).where(h.c.guide_id == user.id),
+            select(HouseholdShare.household_id).where(HouseholdShare.user_id == user.id),
+        )
+    )
+
+
+def ids_in_municipalities(codes) -> Select:
+    """Ids of households whose primary or other municipality is one of ``codes``."""
+    return select(household_municipality.c.household_id).where(
+        household_municipality.c.municipality_code.in_(sorted(codes))
     )
 
 

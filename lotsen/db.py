@@ -49,9 +49,11 @@ class UTCDateTime(TypeDecorator):
 
 def include_object(obj, name, type_, reflected, compare_to):
     """For Alembic: leave out what the models cannot describe, the free-text search
-    structures (SQLite's FTS5 table and its shadow tables, PostgreSQL's expression GIN
-    index), which the migrations create by hand."""
+    structures (SQLite's FTS5 table and its shadow tables, PostgreSQL's generated tsvector
+    column and its GIN index), which the migrations create by hand."""
     if type_ == "table" and name.startswith("household_fts"):
+        return False
+    if type_ == "column" and name == "search_vector":
         return False
     return not (type_ == "index" and name == "ix_household_search")
 

@@ -49,8 +49,7 @@ def test_handover_moves_responsibility_and_is_on_the_timeline(make_client, regio
 
 def test_handing_over_out_of_sight_returns_to_the_list(client, region):
     lycksele_guide = factories.user(Role.GUIDE, factories.LYCKSELE)
-    h = factories.household(factories.NORSJO, guide=region.norsjo_guide)
-    h.primary_municipality_code = factories.LYCKSELE
+    h = factories.household(factories.LYCKSELE, guide=region.norsjo_guide)
     db.session.commit()
     login(client, region.norsjo_guide)
     response = client.post(

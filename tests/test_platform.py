@@ -31,7 +31,10 @@ def test_search_index_exists(app):
         if db.engine.dialect.name == "sqlite":
             sql = "SELECT count(*) FROM sqlite_master WHERE name = 'household_fts'"
         else:
-            sql = "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_household_search'"
+            sql = (
+                "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_household_search' "
+                "AND schemaname = current_schema()"
+            )
         assert conn.execute(text(sql)).scalar() == 1
 
 

@@ -41,11 +41,14 @@ def str_enum(enum_cls):
     )
 
 
+# Every municipality a household is interested in, the primary one included: scope and
+# municipality filters are then one narrow index look-up ("which households in Malå?").
 household_municipality = Table(
     "household_municipality",
     db.metadata,
     Column("household_id", ForeignKey("household.id", ondelete="CASCADE"), primary_key=True),
-    Column("municipality_code", ForeignKey("municipality.code"), primary_key=True, index=True),
+    Column("municipality_code", ForeignKey("municipality.code"), primary_key=True),
+    Index("ix_household_municipality_code_household", "municipality_code", "household_id"),
 )
 
 household_tag = Table(
@@ -119,7 +122,7 @@ class Household(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     primary_municipality: Mapped[Municipality | None] = relationship()
-    other_municipalities: Mapped[list[Municipality]] = relationship(
+    municipalities: Mapped[list[Municipality]] = relationship(
         secondary=household_municipality, order_by=Municipality.name
     )
     guide: Mapped[User | None] = relationship(foreign_keys=[guide_id])
@@ -141,11 +144,12 @@ class Household(db.Model):
         return [p for p in self.persons if p.kind == PersonKind.CHILD]
 
     @property
+    def other_municipalities(self) -> list[Municipality]:
+        return [m for m in self.municipalities if m.code != self.primary_municipality_code]
+
+    @property
     def municipality_codes(self) -> set[str]:
-        codes = {m.code for m in self.other_municipalities}
-        if self.primary_municipality_code:
-            codes.add(self.primary_municipality_code)
-        return codes
+        return {m.code for m in self.municipalities}
 
     def __repr__(self) -> str:
         return f"<Household {self.id} {self.name!r} {self.stage}>"

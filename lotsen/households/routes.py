@@ -35,7 +35,7 @@ from lotsen.regions.models import all_municipalities
 
 PAGE_OPTIONS = (
     selectinload(Household.persons),
-    selectinload(Household.other_municipalities),
+    selectinload(Household.municipalities),
     selectinload(Household.tags),
     selectinload(Household.shares).joinedload(HouseholdShare.user),
     selectinload(Household.guide),

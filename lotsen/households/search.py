@@ -3,8 +3,9 @@
 ``Household.search_text`` holds normalised words (lower case, diacritics removed, split on
 anything that is not a letter or digit) from the name, members, e-mail, phone and notes.
 SQLite indexes it in the FTS5 table ``household_fts`` (kept by triggers), PostgreSQL in the
-GIN index ``ix_household_search`` over ``to_tsvector('simple', search_text)``; both are made
-by the migrations. A query matches households containing every word as a word prefix.
+generated column ``search_vector`` (``to_tsvector('simple', search_text)``) with the GIN
+index ``ix_household_search``; both are made by the migrations. A query matches households
+containing every word as a word prefix.
 """
 
 import re
@@ -72,12 +73,11 @@ def match_clause(q: str, dialect: str) -> ColumnElement[bool] | None:
         return None
     if dialect == "postgresql":
         tsquery = " & ".join(f"{t}:*" for t in terms)
-        return text(
-            "to_tsvector('simple', household.search_text) @@ to_tsquery('simple', :fts)"
-        ).bindparams(bindparam("fts", tsquery))
+        return text("household.search_vector @@ to_tsquery('simple', :fts)").bindparams(
+            bindparam("fts", tsquery)
+        )
     fts = " ".join(f'"{t}"*' for t in terms)
+    matches = text("SELECT rowid FROM household_fts WHERE household_fts MATCH :fts")
     return Household.id.in_(
-        text("SELECT rowid FROM household_fts WHERE household_fts MATCH :fts")
-        .bindparams(bindparam("fts", fts))
-        .columns(column("rowid", Integer))
+        matches.bindparams(bindparam("fts", fts)).columns(column("rowid", Integer))
     )

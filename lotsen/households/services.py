@@ -110,7 +110,8 @@ def _tags(names: list[str]) -> list[Tag]:
 
 
 def _municipalities(codes: list[str], primary: str | None) -> list[Municipality]:
-    codes = sorted(set(codes) - {primary})
+    """All municipalities of interest, the primary one included."""
+    codes = sorted(set(codes) | ({primary} if primary else set()))
     if not codes:
         return []
     return list(db.session.scalars(select(Municipality).where(Municipality.code.in_(codes))))
@@ -137,10 +138,12 @@ def _apply(household: Household, data: HouseholdData) -> list[str]:
     changed = [n for n in EDITABLE_FIELDS if getattr(household, n) != data.fields.get(n)]
     for name in EDITABLE_FIELDS:
         setattr(household, name, data.fields.get(name))
-    others = _municipalities(data.other_municipalities, household.primary_municipality_code)
-    if {m.code for m in others} != {m.code for m in household.other_municipalities}:
+    before = {m.code for m in household.other_municipalities}
+    household.municipalities = _municipalities(
+        data.other_municipalities, household.primary_municipality_code
+    )
+    if {m.code for m in household.other_municipalities} != before:
         changed.append("other_municipalities")
-    household.other_municipalities = others
     tags = _tags(data.tags)
     if {t.name for t in tags} != {t.name for t in household.tags}:
         changed.append("tags")

@@ -2,6 +2,7 @@
 
 import enum
 
+from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 
 
@@ -115,10 +116,14 @@ LANGUAGES = {
 
 
 def label(value) -> str:
-    """The translated label of a vocabulary value ('' for None)."""
+    """The translated label of a vocabulary value ('' for None), cached per request: a list
+    page asks for the same few labels hundreds of times."""
     if value is None:
         return ""
-    return str(LABELS.get(value, LANGUAGES.get(value, value)))
+    cache = g.setdefault("_labels", {}) if has_app_context() else {}
+    if value not in cache:
+        cache[value] = str(LABELS.get(value, LANGUAGES.get(value, value)))
+    return cache[value]
 
 
 def choices(enum_cls, blank=None) -> list[tuple[str, str]]:
