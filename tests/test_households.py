@@ -314,6 +314,20 @@ def test_sorting_and_pagination(client, listing, app):
     assert "Sida 2 av 3" in second and "5 hushåll" in second
 
 
+def test_count_stops_at_the_limit_and_pages_go_on(client, listing, monkeypatch, app):
+    from lotsen.households import queries
+
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    monkeypatch.setitem(app.config, "HOUSEHOLDS_PER_PAGE", 2)
+    login(client, listing.coordinator)
+    first = client.get("/households", query_string={"sort": "name"}).get_data(as_text=True)
+    assert "Fler än 3 hushåll" in first and 'rel="next"' in first and "Sida 1<" in first
+    third = client.get("/households", query_string={"sort": "name", "page": 3}).get_data(
+        as_text=True
+    )
+    assert "Familjen Gamma" in third and 'rel="next"' not in third
+
+
 def test_bad_filter_values_give_400_not_500(client, listing):
     login(client, listing.coordinator)
     for query in (

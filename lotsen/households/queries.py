@@ -47,6 +47,7 @@ class Page:
     page: int
     per_page: int
     has_next: bool
+    count_limit: int
 
     @property
     def pages(self) -> int | None:
@@ -120,4 +121,5 @@ def list_households(user: User, f: Filters, page: int = 1, per_page: int = 50) -
         page=page,
         per_page=per_page,
         has_next=len(rows) > per_page,
+        count_limit=COUNT_LIMIT,
     )

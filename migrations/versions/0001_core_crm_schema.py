@@ -149,7 +149,7 @@ def upgrade():
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_household_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_household_email'), ['email'], unique=False)
-        batch_op.create_index('ix_household_guide_stage', ['guide_id', 'stage'], unique=False)
+        batch_op.create_index('ix_household_guide_id', ['guide_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_household_last_contact_at'), ['last_contact_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_household_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_household_phone'), ['phone'], unique=False)
@@ -370,7 +370,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_household_phone'))
         batch_op.drop_index(batch_op.f('ix_household_name'))
         batch_op.drop_index(batch_op.f('ix_household_last_contact_at'))
-        batch_op.drop_index('ix_household_guide_stage')
+        batch_op.drop_index('ix_household_guide_id')
         batch_op.drop_index(batch_op.f('ix_household_email'))
         batch_op.drop_index(batch_op.f('ix_household_created_at'))
 
