@@ -50,6 +50,25 @@ class Config:
     LOGIN_THROTTLE_WINDOW = timedelta(minutes=_int("LOGIN_THROTTLE_MINUTES", 15))
 
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
+
+    # E-mail (the outbox is sent by the scheduler process)
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"  # STARTTLS
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0") == "1"  # implicit TLS (port 465)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Lotsen <lotsen@localhost>")
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 20)
+    OUTBOX_CLAIM_SECONDS = _int("OUTBOX_CLAIM_SECONDS", 300)
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")  # links in e-mails
+
+    # Scheduler (flask lotsen scheduler): how often the jobs run
+    SCHEDULER_OUTBOX_SECONDS = _int("SCHEDULER_OUTBOX_SECONDS", 30)
+    SCHEDULER_REMINDER_SECONDS = _int("SCHEDULER_REMINDER_SECONDS", 60)
+    SCHEDULER_RULES_MINUTES = _int("SCHEDULER_RULES_MINUTES", 15)
+    SCHEDULER_DIGEST_TIME = os.environ.get("SCHEDULER_DIGEST_TIME", "07:00")
+    SCHEDULER_MISFIRE_GRACE_SECONDS = _int("SCHEDULER_MISFIRE_GRACE_SECONDS", 6 * 3600)
     HOUSEHOLDS_PER_PAGE = _int("HOUSEHOLDS_PER_PAGE", 50)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 

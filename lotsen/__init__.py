@@ -60,10 +60,20 @@ def register_blueprints(app: Flask) -> None:
     from lotsen.accounts.routes import bp as accounts_bp
     from lotsen.admin.routes import bp as admin_bp
     from lotsen.contacts.routes import bp as contacts_bp
+    from lotsen.followups.routes import bp as followups_bp
     from lotsen.health import bp as health_bp
     from lotsen.households.routes import bp as households_bp
+    from lotsen.notifications.routes import bp as notifications_bp
 
-    for bp in (accounts_bp, admin_bp, households_bp, contacts_bp, health_bp):
+    for bp in (
+        accounts_bp,
+        admin_bp,
+        households_bp,
+        contacts_bp,
+        followups_bp,
+        notifications_bp,
+        health_bp,
+    ):
         app.register_blueprint(bp)
 
 
@@ -71,12 +81,14 @@ def register_hooks(app: Flask) -> None:
     from lotsen.access import enforce_access
     from lotsen.accounts.sessions import enforce_timeouts
     from lotsen.errors import register_error_handlers
+    from lotsen.followups.context import navigation_counts
     from lotsen.i18n import register_template_helpers
     from lotsen.security import set_security_headers
 
     app.before_request(enforce_timeouts)
     app.before_request(enforce_access)
     app.after_request(set_security_headers)
+    app.context_processor(navigation_counts)
     register_error_handlers(app)
     register_template_helpers(app)
 

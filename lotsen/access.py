@@ -93,3 +93,17 @@ def get_household_or_404(household_id: int, options: Iterable = ()) -> Household
 def can_see_household(user: User, household_id: int) -> bool:
     stmt = select(Household.id).where(Household.id == household_id, household_scope(user))
     return db.session.scalar(stmt) is not None
+
+
+def get_followup_or_404(followup_id: int):
+    """The follow-up if the current user may see its household; 404 otherwise."""
+    from lotsen.followups.models import FollowUp
+
+    followup = db.session.scalars(
+        select(FollowUp)
+        .join(Household, Household.id == FollowUp.household_id)
+        .where(FollowUp.id == followup_id, household_scope(current_user))
+    ).one_or_none()
+    if followup is None:
+        abort(404)
+    return followup

@@ -1,5 +1,7 @@
 """``flask --app wsgi lotsen ...`` commands; each calls the features' service functions."""
 
+import contextlib
+
 import click
 from flask.cli import AppGroup
 
@@ -33,6 +35,39 @@ def create_user_command(email, name, role, municipality_code, password, locale):
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@lotsen_cli.command("run-job")
+@click.argument("name")
+@click.option("--at", "at", help="Run as if it were this moment (ISO 8601, default: now).")
+def run_job_command(name, at):
+    """Run one scheduler job once: dispatch-outbox, due-reminders, evaluate-rules,
+    daily-digest."""
+    from datetime import UTC, datetime
+
+    from lotsen import jobs, scheduler  # noqa: F401  (scheduler registers every job)
+
+    if name not in jobs.JOBS:
+        raise click.BadParameter(f"choose one of {', '.join(sorted(jobs.JOBS))}", param_hint="NAME")
+    now = None
+    if at:
+        now = datetime.fromisoformat(at)
+        now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    result = jobs.run(name, now)
+    click.echo(f"{name}: {'skipped (another process runs it)' if result is None else result}")
+
+
+@lotsen_cli.command("scheduler")
+def scheduler_command():
+    """Run the scheduler process (one per installation, beside the web workers)."""
+    from flask import current_app
+
+    from lotsen.scheduler import build_scheduler
+
+    scheduler = build_scheduler(current_app._get_current_object())
+    click.echo("Scheduler started: " + ", ".join(job.id for job in scheduler.get_jobs()))
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()
 
 
 @lotsen_cli.command("seed-demo")

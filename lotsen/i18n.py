@@ -2,7 +2,7 @@
 
 import phonenumbers
 from babel import Locale
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
@@ -12,6 +12,8 @@ from lotsen.households.vocab import label
 
 
 def select_locale() -> str:
+    if not has_request_context():  # jobs and CLI commands: Swedish unless force_locale says
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["LANGUAGES"]
     wanted = request.args.get("lang")
     if wanted in supported:
@@ -47,6 +49,7 @@ def register_template_helpers(app: Flask) -> None:
         get_locale=get_locale,
         channel_label=lambda v: CHANNEL_LABELS.get(v, v),
         direction_label=lambda v: DIRECTION_LABELS.get(v, v),
+        channel_choices=lambda: CHANNEL_LABELS.items(),
     )
     app.jinja_env.filters.update(
         datetime=lambda v, fmt="medium": format_datetime(v, fmt) if v else "",

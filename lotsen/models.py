@@ -2,7 +2,7 @@
 
 from lotsen.accounts.models import LoginAttempt, User, user_extra_municipality
 from lotsen.contacts.models import Contact
-from lotsen.followups.models import FollowUp
+from lotsen.followups.models import FollowUp, RuleSetting
 from lotsen.households.models import (
     Household,
     HouseholdEvent,
@@ -13,12 +13,17 @@ from lotsen.households.models import (
     household_municipality,
     household_tag,
 )
+from lotsen.jobs import JobLease
+from lotsen.notifications.models import OutboxMessage
 from lotsen.regions.models import Municipality
 
 __all__ = [
     "Contact",
     "FollowUp",
     "Household",
+    "JobLease",
+    "OutboxMessage",
+    "RuleSetting",
     "HouseholdEvent",
     "HouseholdShare",
     "LoginAttempt",

@@ -17,10 +17,10 @@ def post_login(client, email, password, **kw):
     return client.post("/login", data={"email": email, "password": password}, **kw)
 
 
-def test_guide_logs_in_and_lands_on_households(client, region):
+def test_guide_logs_in_and_lands_on_my_day(client, region):
     response = post_login(client, region.norsjo_guide.email, PASSWORD)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/households"
+    assert response.headers["Location"] == "/my-day"
     assert client.get("/households").status_code == 200
     attempt = db.session.scalars(select(LoginAttempt)).one()
     assert (attempt.outcome, attempt.success, attempt.ip) == ("ok", True, "127.0.0.1")
@@ -187,7 +187,7 @@ def test_next_never_leaves_the_app(client, region, target):
     response = post_login(
         client, region.norsjo_guide.email, PASSWORD, query_string={"next": target}
     )
-    assert response.headers["Location"] == "/households"
+    assert response.headers["Location"] == "/my-day"
 
 
 def test_next_within_the_app_is_followed(client, region):

@@ -89,7 +89,7 @@ def test_guide_registers_a_household_and_logs_a_contact(live_server, page):
     page.get_by_label("E-post").fill(live_server["email"])
     page.get_by_label("Lösenord").fill(factories.PASSWORD)
     page.get_by_role("button", name="Logga in").click()
-    page.wait_for_url(f"{base}/households")
+    page.wait_for_url(f"{base}/households")  # where the login page was asked for
 
     page.get_by_role("link", name="Nytt hushåll").first.click()
     page.get_by_label("Hushållets namn").fill("Familjen Bakker")
@@ -126,7 +126,7 @@ def test_form_errors_are_announced_and_linked(live_server, page):
     page.get_by_label("E-post").fill(live_server["email"])
     page.get_by_label("Lösenord").fill(factories.PASSWORD)
     page.get_by_role("button", name="Logga in").click()
-    page.wait_for_url(f"{base}/households")
+    page.wait_for_url(f"{base}/my-day")
     page.goto(f"{base}/households/new")
     page.get_by_label("Telefon").fill("12")
     page.get_by_role("button", name="Spara").click()

@@ -6,19 +6,27 @@ objects that belong to Malå, and checks the answer against the declaration. A n
 without a rule, or with a rule this matrix cannot satisfy, fails here.
 """
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
 from lotsen.access import PUBLIC
 from lotsen.accounts.models import Role
 from lotsen.contacts.models import Contact
+from lotsen.db import utcnow
 from lotsen.extensions import db
+from lotsen.followups.models import FollowUp
+from lotsen.followups.services import create_followup
 from lotsen.households.models import Household, HouseholdEvent, HouseholdShare, StageChange
 from lotsen.households.services import share_household
+from lotsen.notifications.models import OutboxMessage
+from lotsen.notifications.services import enqueue
 from tests import factories
 from tests.conftest import login
 
 ROLES = ("anonymous", "guide", "coordinator", "admin")
+SCOPED = {"household_id", "followup_id"}  # objects that belong to a municipality
 
 
 def routes(app):
@@ -42,10 +50,11 @@ def _snapshot():
     """What a forbidden request must not have changed."""
     counts = tuple(
         db.session.scalar(select(func.count()).select_from(model))
-        for model in (Household, Contact, StageChange, HouseholdEvent, HouseholdShare)
+        for model in (Household, Contact, StageChange, HouseholdEvent, HouseholdShare, FollowUp)
     )
     versions = tuple(db.session.scalars(select(Household.version).order_by(Household.id)))
-    return counts, versions
+    followups = tuple(db.session.execute(select(FollowUp.status, FollowUp.due_on)).all())
+    return counts, versions, followups
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -53,8 +62,18 @@ def test_route_matrix(app, client, region, role):
     mala = factories.household(factories.MALA, guide=region.mala_guide)
     other_mala_guide = factories.user(Role.GUIDE, factories.MALA)
     share_household(mala, other_mala_guide, region.mala_guide)
+    followup = create_followup(mala, due_on=date.today(), by=region.mala_guide)
+    enqueue(key="k", kind="test", to="x@example.org", subject="s", body="b", now=utcnow())
+    message_id = db.session.scalar(select(OutboxMessage.id))
+    region.mala_guide.ical_token = "t" * 40
     db.session.commit()
-    ids = {"household_id": mala.id, "user_id": other_mala_guide.id}
+    ids = {
+        "household_id": mala.id,
+        "user_id": other_mala_guide.id,
+        "followup_id": followup.id,
+        "message_id": message_id,
+        "token": region.mala_guide.ical_token,
+    }
     user = {
         "anonymous": None,
         "guide": region.norsjo_guide,
@@ -79,7 +98,7 @@ def test_route_matrix(app, client, region, role):
             ok = status == 302 and "/login" in response.headers["Location"]
         elif user.role not in allowed:
             ok = status == 403
-        elif role == "guide" and "household_id" in rule.arguments:
+        elif role == "guide" and SCOPED & set(rule.arguments):
             ok = status == 404  # another municipality's household: no existence leak
         else:
             ok = status in (200, 302, 400)

@@ -30,6 +30,10 @@ class LoginForm(BaseForm):
 
 class SettingsForm(BaseForm):
     locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
+    notify_reminders = BooleanField(_l("E-mail me when a follow-up with a time falls due"))
+    notify_digest = BooleanField(
+        _l("E-mail me a digest of overdue and today's follow-ups at 07:00 on working days")
+    )
 
 
 class PasswordForm(BaseForm):

@@ -47,6 +47,10 @@ class User(db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="sv")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notify_reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    notify_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # The secret in the user's private calendar-feed URL; None when the feed is off.
+    ical_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     municipality: Mapped[Municipality | None] = relationship(lazy="joined")
     extra_municipalities: Mapped[list[Municipality]] = relationship(

@@ -13,7 +13,7 @@ bp = Blueprint("accounts", __name__)
 
 
 def home_endpoint(user) -> str:
-    return "admin.users" if user.role == "admin" else "households.index"
+    return "admin.users" if user.role == "admin" else "followups.my_day_page"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -59,6 +59,8 @@ def settings():
     password_form = PasswordForm(prefix="pw")
     if form.validate_on_submit():
         current_user.locale = form.locale.data
+        current_user.notify_reminders = form.notify_reminders.data
+        current_user.notify_digest = form.notify_digest.data
         db.session.commit()
         flash(_("Your settings have been saved."), "success")
         return redirect(url_for("accounts.settings"))

@@ -1,14 +1,21 @@
-from datetime import date
+"""Follow-ups: create, complete, reschedule, snooze; the lists of "my day"."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import joinedload
 
-from lotsen.accounts.models import User
+from lotsen.accounts.models import Role, User
+from lotsen.contacts.models import Contact
+from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.households.models import Household
 
 DEFAULT_TITLE = _l("Follow up")
+BULK_LIMIT = 500
 
 
 def create_followup(
@@ -19,20 +26,71 @@ def create_followup(
     title: str | None = None,
     assignee: User | None = None,
     note: str | None = None,
+    due_time: time | None = None,
+    rule: str | None = None,
+    rule_key: str | None = None,
 ) -> FollowUp:
-    """A follow-up for the household's guide (or ``assignee``), by default the creator."""
-    assignee_id = assignee.id if assignee else (household.guide_id or (by.id if by else None))
+    """A follow-up for ``assignee``, by default the household's guide, else its creator."""
+    if assignee is not None:
+        assignee_id = assignee.id
+    elif household.guide_id is not None:
+        assignee_id = household.guide_id
+    else:
+        assignee_id = by.id if by is not None and by.role == Role.GUIDE else None
     followup = FollowUp(
         household_id=household.id,
         assignee_id=assignee_id,
         title=title or str(DEFAULT_TITLE),
         note=note,
         due_on=due_on,
+        due_time=due_time,
         created_by_id=by.id if by else None,
+        created_by_rule=rule,
+        rule_key=rule_key,
     )
     db.session.add(followup)
     db.session.flush()
     return followup
+
+
+def complete_followup(followup: FollowUp, by: User, now: datetime | None = None) -> None:
+    followup.status = FollowUpStatus.DONE
+    followup.completed_at = now or utcnow()
+    followup.completed_by_id = by.id
+    db.session.flush()
+
+
+def cancel_followup(followup: FollowUp, by: User, now: datetime | None = None) -> None:
+    followup.status = FollowUpStatus.CANCELLED
+    followup.completed_at = now or utcnow()
+    followup.completed_by_id = by.id
+    db.session.flush()
+
+
+def reschedule_followup(followup: FollowUp, due_on: date, due_time: time | None = None) -> None:
+    """Move the due date (a new due time means a new reminder)."""
+    followup.due_on = due_on
+    followup.due_time = due_time
+    followup.reminded_for = None
+    db.session.flush()
+
+
+def snooze_target(option: str, today: date) -> date:
+    """'tomorrow' or 'week' (next Monday) from ``today``."""
+    if option == "week":
+        return today + timedelta(days=7 - today.weekday())
+    return today + timedelta(days=1)
+
+
+def bulk_create(
+    households: Select, *, due_on: date, title: str, by: User, note: str | None = None
+) -> int:
+    """A follow-up for each household the statement selects (at most BULK_LIMIT)."""
+    count = 0
+    for household in db.session.scalars(households.limit(BULK_LIMIT)):
+        create_followup(household, due_on=due_on, by=by, title=title, note=note)
+        count += 1
+    return count
 
 
 def open_followups(household: Household) -> list[FollowUp]:
@@ -40,6 +98,100 @@ def open_followups(household: Household) -> list[FollowUp]:
         db.session.scalars(
             select(FollowUp)
             .where(FollowUp.household_id == household.id, FollowUp.status == FollowUpStatus.OPEN)
+            .options(joinedload(FollowUp.assignee))
+            .order_by(FollowUp.due_on, FollowUp.due_time)
+        )
+    )
+
+
+@dataclass
+class DayLine:
+    followup: FollowUp
+    last_contact_at: datetime | None
+    last_contact_summary: str | None
+
+
+def _last_contact_summary():
+    return (
+        select(Contact.summary)
+        .where(Contact.household_id == FollowUp.household_id)
+        .order_by(Contact.at.desc(), Contact.id.desc())
+        .limit(1)
+        .correlate(FollowUp)
+        .scalar_subquery()
+    )
+
+
+def my_day(user: User, today: date) -> dict[str, list[DayLine]]:
+    """The user's open follow-ups: overdue, today, and the rest of this week (to Sunday)."""
+    week_end = today + timedelta(days=6 - today.weekday())
+    rows = db.session.execute(
+        select(FollowUp, Household.last_contact_at, _last_contact_summary())
+        .join(Household, Household.id == FollowUp.household_id)
+        .where(
+            FollowUp.assignee_id == user.id,
+            FollowUp.status == FollowUpStatus.OPEN,
+            FollowUp.due_on <= week_end,
+        )
+        .options(joinedload(FollowUp.household))
+        .order_by(FollowUp.due_on, FollowUp.due_time.nulls_last(), FollowUp.id)
+    ).all()
+    day: dict[str, list[DayLine]] = {"overdue": [], "today": [], "week": []}
+    for followup, last_at, summary in rows:
+        if followup.due_on < today:
+            section = "overdue"
+        elif followup.due_on == today:
+            section = "today"
+        else:
+            section = "week"
+        day[section].append(DayLine(followup, last_at, summary))
+    return day
+
+
+def due_counts(user: User, today: date) -> tuple[int, int]:
+    """(overdue, due today) open follow-ups of ``user``: the numbers in the navigation."""
+    row = db.session.execute(
+        select(
+            func.count().filter(FollowUp.due_on < today),
+            func.count().filter(FollowUp.due_on == today),
+        ).where(
+            FollowUp.assignee_id == user.id,
+            FollowUp.status == FollowUpStatus.OPEN,
+            FollowUp.due_on <= today,
+        )
+    ).one()
+    return row[0], row[1]
+
+
+def overdue_by_guide(today: date) -> list[tuple[User, int, int]]:
+    """Every active guide with their overdue and today's counts, for coordinators."""
+    counts = (
+        select(
+            FollowUp.assignee_id.label("user_id"),
+            func.count().filter(FollowUp.due_on < today).label("overdue"),
+            func.count().filter(FollowUp.due_on == today).label("today"),
+        )
+        .where(FollowUp.status == FollowUpStatus.OPEN, FollowUp.due_on <= today)
+        .group_by(FollowUp.assignee_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(User, func.coalesce(counts.c.overdue, 0), func.coalesce(counts.c.today, 0))
+        .outerjoin(counts, counts.c.user_id == User.id)
+        .where(User.role == Role.GUIDE, User.active.is_(True))
+        .order_by(func.coalesce(counts.c.overdue, 0).desc(), User.name)
+    ).all()
+    return [(u, o, t) for u, o, t in rows]
+
+
+def unassigned_open(today: date, limit: int = 100) -> list[FollowUp]:
+    """Open follow-ups nobody is assigned to (households in the regional inbox)."""
+    return list(
+        db.session.scalars(
+            select(FollowUp)
+            .where(and_(FollowUp.assignee_id.is_(None), FollowUp.status == FollowUpStatus.OPEN))
+            .options(joinedload(FollowUp.household))
             .order_by(FollowUp.due_on)
+            .limit(limit)
         )
     )

@@ -9,6 +9,7 @@ from lotsen.accounts.models import User
 from lotsen.accounts.services import active_guides
 from lotsen.contacts.forms import ContactForm
 from lotsen.extensions import db
+from lotsen.followups.forms import BulkFollowUpForm, FollowUpForm
 from lotsen.followups.services import open_followups
 from lotsen.households.forms import (
     GuideChoiceForm,
@@ -48,18 +49,33 @@ bp = Blueprint("households", __name__, url_prefix="/households")
 @bp.route("")
 @allow(*HOUSEHOLD_ROLES)
 def index():
-    guides = active_guides()
-    form = HouseholdFilterForm(request.args, municipalities=all_municipalities(), guides=guides)
+    return render_list()
+
+
+def filter_form() -> HouseholdFilterForm:
+    """The list's filters, from the query string."""
+    return HouseholdFilterForm(
+        request.args, municipalities=all_municipalities(), guides=active_guides()
+    )
+
+
+def filters_of(form: HouseholdFilterForm) -> Filters:
+    return Filters(**{k: form[k].data for k in Filters.__dataclass_fields__})
+
+
+def render_list(status: int = 200, bulk_form: BulkFollowUpForm | None = None):
+    form = filter_form()
+    bulk_form = bulk_form or BulkFollowUpForm(formdata=None)
     if not form.validate():
         return render_template("households/index.html", form=form, page=None), 400
-    filters = Filters(**{k: form[k].data for k in Filters.__dataclass_fields__})
     page = list_households(
         current_user,
-        filters,
+        filters_of(form),
         page=form.page.data or 1,
         per_page=current_app.config["HOUSEHOLDS_PER_PAGE"],
     )
-    return render_template("households/index.html", form=form, page=page)
+    html = render_template("households/index.html", form=form, page=page, bulk_form=bulk_form)
+    return html, status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -102,6 +118,7 @@ def render_household(household: Household, status: int = 200, **forms):
     forms.setdefault("stage_form", StageForm(obj=household, formdata=None))
     forms.setdefault("contact_form", ContactForm(formdata=None))
     forms.setdefault("note_form", NoteForm(formdata=None))
+    forms.setdefault("followup_form", FollowUpForm(guides=guides, formdata=None))
     forms.setdefault("handover_form", guide_choice_form("handover", guides, formdata=None))
     forms.setdefault("share_form", guide_choice_form("share", guides, formdata=None))
     items, truncated = timeline(household)

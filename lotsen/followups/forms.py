@@ -1,0 +1,66 @@
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, DateField, IntegerField, StringField, TextAreaField, TimeField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from lotsen.contacts.models import CHANNEL_LABELS, DIRECTION_LABELS, Channel, Direction
+from lotsen.forms import BaseForm, OptionalSelectField, RadioField, SelectField
+from lotsen.households.forms import SHORT_NOTE
+
+SNOOZE_CHOICES = [("tomorrow", _l("Tomorrow")), ("week", _l("Next week"))]
+
+
+class FollowUpForm(BaseForm):
+    title = StringField(_l("What to do"), validators=[InputRequired(), Length(max=200)])
+    due_on = DateField(_l("Due date"), validators=[InputRequired()])
+    due_time = TimeField(
+        _l("Time (optional)"),
+        validators=[Optional()],
+        description=_l("With a time, the assignee gets a reminder by e-mail when it is due."),
+    )
+    assignee_id = OptionalSelectField(
+        _l("Assignee"), choices=[], coerce=lambda v: int(v) if v else None
+    )
+    note = TextAreaField(_l("Note"), validators=[Length(max=1000)], description=SHORT_NOTE)
+
+    def __init__(self, *args, guides=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.assignee_id.choices = [
+            ("", _l("The household's guide")),
+            *[(g.id, g.name) for g in guides],
+        ]
+
+
+class CompleteForm(BaseForm):
+    """Complete a follow-up, optionally logging the contact it was about in the same step."""
+
+    log_contact = BooleanField(_l("Also log a contact"))
+    channel = SelectField(
+        _l("Channel"), choices=list(CHANNEL_LABELS.items()), default=Channel.PHONE
+    )
+    direction = RadioField(
+        _l("Direction"), choices=list(DIRECTION_LABELS.items()), default=Direction.OUTGOING
+    )
+    summary = TextAreaField(_l("Summary"), validators=[Length(max=2000)], description=SHORT_NOTE)
+
+    def validate_summary(self, field):
+        if self.log_contact.data and not field.data:
+            raise ValidationError(_l("Write a short summary of the contact."))
+
+
+class RescheduleForm(BaseForm):
+    due_on = DateField(_l("New date"), validators=[InputRequired()])
+    due_time = TimeField(_l("Time (optional)"), validators=[Optional()])
+
+
+class SnoozeForm(BaseForm):
+    until = SelectField(_l("Snooze until"), choices=SNOOZE_CHOICES)
+
+
+class BulkFollowUpForm(BaseForm):
+    bulk_title = StringField(_l("What to do"), validators=[InputRequired(), Length(max=200)])
+    bulk_due_on = DateField(_l("Due date"), validators=[InputRequired()])
+
+
+class RuleForm(BaseForm):
+    enabled = BooleanField(_l("On"))
+    value = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=365)])

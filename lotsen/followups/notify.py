@@ -1,0 +1,135 @@
+"""The follow-up e-mails: a reminder when a timed follow-up falls due, and the daily digest
+at 07:00 on Swedish working days. Both go through the outbox with deduplication keys."""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from lotsen.accounts.models import User
+from lotsen.extensions import db
+from lotsen.followups.models import FollowUp, FollowUpStatus
+from lotsen.jobs import job
+from lotsen.notifications.services import enqueue
+from lotsen.workdays import is_working_day, local_date, local_to_utc
+
+DIGEST_MAX_LINES = 50
+
+
+def _link(followup: FollowUp) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/households/{followup.household_id}"
+
+
+def _line(f: FollowUp) -> str:
+    when = f.due_on.isoformat() + (f" {f.due_time:%H:%M}" if f.due_time else "")
+    return f"- {when}  {f.household.name}: {f.title}\n  {_link(f)}"
+
+
+@job("due-reminders")
+def due_reminders(now: datetime) -> int:
+    """Queue a reminder for every timed follow-up that has fallen due (once per due time)."""
+    today = local_date(now)
+    candidates = db.session.scalars(
+        select(FollowUp)
+        .where(
+            FollowUp.status == FollowUpStatus.OPEN,
+            FollowUp.due_on.between(today - timedelta(days=1), today),
+            FollowUp.due_time.is_not(None),
+            FollowUp.reminded_for.is_(None),
+            FollowUp.assignee_id.is_not(None),
+        )
+        .options(joinedload(FollowUp.assignee), joinedload(FollowUp.household))
+    )
+    queued = 0
+    for f in candidates:
+        due_at = local_to_utc(f.due_on, f.due_time)
+        if due_at > now:
+            continue
+        stamp = f"{f.due_on.isoformat()}T{f.due_time:%H:%M}"
+        f.reminded_for = stamp
+        user = f.assignee
+        if not (user.active and user.notify_reminders):
+            continue
+        with force_locale(user.locale):
+            subject = _("Follow-up due: %(household)s", household=f.household.name)
+            body = "\n\n".join(
+                (
+                    _("Hello %(name)s,", name=user.name),
+                    _("This follow-up is due now:"),
+                    _line(f),
+                    _("You can switch these e-mails off in your settings in Lotsen."),
+                )
+            )
+        queued += enqueue(
+            key=f"reminder:{f.id}:{stamp}",
+            kind="reminder",
+            to=user.email,
+            subject=subject,
+            body=body,
+            now=now,
+            user_id=user.id,
+        )
+    db.session.flush()
+    return queued
+
+
+@job("daily-digest")
+def daily_digest(now: datetime) -> int:
+    """Queue each user's digest of overdue and today's follow-ups, on working days only.
+
+    Keyed by user and local date: a late, repeated or doubled run (downtime, two schedulers,
+    the autumn DST hour) still gives one digest a day.
+    """
+    today = local_date(now)
+    if not is_working_day(today):
+        return 0
+    rows = db.session.scalars(
+        select(FollowUp)
+        .join(User, User.id == FollowUp.assignee_id)
+        .where(
+            FollowUp.status == FollowUpStatus.OPEN,
+            FollowUp.due_on <= today,
+            User.active.is_(True),
+            User.notify_digest.is_(True),
+        )
+        .options(joinedload(FollowUp.assignee), joinedload(FollowUp.household))
+        .order_by(FollowUp.assignee_id, FollowUp.due_on, FollowUp.due_time, FollowUp.id)
+    )
+    per_user: dict[User, dict[str, list[FollowUp]]] = defaultdict(
+        lambda: {"overdue": [], "today": []}
+    )
+    for f in rows:
+        per_user[f.assignee]["overdue" if f.due_on < today else "today"].append(f)
+    queued = 0
+    for user, sections in per_user.items():
+        with force_locale(user.locale):
+            parts = [_("Hello %(name)s,", name=user.name)]
+            for key, heading in (("overdue", _("Overdue")), ("today", _("Today"))):
+                items = sections[key]
+                if not items:
+                    continue
+                lines = [_line(f) for f in items[:DIGEST_MAX_LINES]]
+                if len(items) > DIGEST_MAX_LINES:
+                    lines.append(_("... and %(n)d more", n=len(items) - DIGEST_MAX_LINES))
+                parts.append(f"{heading} ({len(items)}):\n" + "\n".join(lines))
+            parts.append(_("You can switch these e-mails off in your settings in Lotsen."))
+            subject = _(
+                "Lotsen %(date)s: %(overdue)d overdue, %(today)d today",
+                date=today.isoformat(),
+                overdue=len(sections["overdue"]),
+                today=len(sections["today"]),
+            )
+        queued += enqueue(
+            key=f"digest:{user.id}:{today.isoformat()}",
+            kind="digest",
+            to=user.email,
+            subject=subject,
+            body="\n\n".join(parts),
+            now=now,
+            user_id=user.id,
+        )
+    return queued

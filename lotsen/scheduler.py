@@ -1,0 +1,55 @@
+"""The scheduler process (``flask --app wsgi lotsen scheduler``): APScheduler 3 running the
+jobs, in one dedicated process — never inside the web workers.
+
+Every job coalesces missed runs into one and may start up to
+``SCHEDULER_MISFIRE_GRACE_SECONDS`` late (after downtime: one digest, not seven). The digest
+is a cron trigger in Europe/Stockholm, so daylight-saving changes neither move nor double
+it; its outbox key (user and date) would catch a double run anyway.
+"""
+
+import logging
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from lotsen import jobs
+from lotsen.workdays import STOCKHOLM
+
+log = logging.getLogger(__name__)
+
+
+def triggers(config) -> dict[str, object]:
+    hour, minute = (int(x) for x in config["SCHEDULER_DIGEST_TIME"].split(":"))
+    return {
+        "dispatch-outbox": IntervalTrigger(seconds=config["SCHEDULER_OUTBOX_SECONDS"]),
+        "due-reminders": IntervalTrigger(seconds=config["SCHEDULER_REMINDER_SECONDS"]),
+        "evaluate-rules": IntervalTrigger(minutes=config["SCHEDULER_RULES_MINUTES"]),
+        "daily-digest": CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM),
+    }
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    scheduler = BlockingScheduler(
+        timezone=STOCKHOLM,
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": app.config["SCHEDULER_MISFIRE_GRACE_SECONDS"],
+        },
+    )
+
+    def runner(name):
+        def run():
+            with app.app_context():
+                try:
+                    jobs.run(name)
+                except Exception:  # noqa: BLE001 - logged by jobs.run; the scheduler goes on
+                    log.warning("job %s failed; it runs again at its next time", name)
+
+        return run
+
+    for name, trigger in triggers(app.config).items():
+        scheduler.add_job(runner(name), trigger, id=name, name=name, replace_existing=True)
+    return scheduler
