@@ -66,9 +66,10 @@ def _take_lease(name: str, now: datetime, ttl: timedelta) -> bool:
             ),
         )
         .values(holder=WORKER_ID, expires_at=now + ttl)
-    ).rowcount
+        .returning(JobLease.name)
+    ).first()
     db.session.commit()
-    return taken == 1
+    return taken is not None
 
 
 def _release_lease(name: str, now: datetime) -> None:

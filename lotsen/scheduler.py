@@ -8,6 +8,7 @@ it; its outbox key (user and date) would catch a double run anyway.
 """
 
 import logging
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -15,6 +16,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from lotsen import jobs
+from lotsen.db import utcnow
+from lotsen.followups import notify, rules  # noqa: F401  (registers their jobs)
+from lotsen.notifications import services  # noqa: F401  (registers dispatch-outbox)
 from lotsen.workdays import STOCKHOLM
 
 log = logging.getLogger(__name__)
@@ -28,6 +32,16 @@ def triggers(config) -> dict[str, object]:
         "evaluate-rules": IntervalTrigger(minutes=config["SCHEDULER_RULES_MINUTES"]),
         "daily-digest": CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM),
     }
+
+
+def missed_at_start(config, now: datetime) -> list[str]:
+    """Jobs to run once at start-up because their time today passed while the process was
+    down, within the grace time (the scheduler keeps no state between runs)."""
+    hour, minute = (int(x) for x in config["SCHEDULER_DIGEST_TIME"].split(":"))
+    local = now.astimezone(STOCKHOLM)
+    digest_at = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    grace = timedelta(seconds=config["SCHEDULER_MISFIRE_GRACE_SECONDS"])
+    return ["daily-digest"] if digest_at <= local <= digest_at + grace else []
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
@@ -52,4 +66,6 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 
     for name, trigger in triggers(app.config).items():
         scheduler.add_job(runner(name), trigger, id=name, name=name, replace_existing=True)
+    for name in missed_at_start(app.config, utcnow()):
+        scheduler.add_job(runner(name), id=f"{name}-catch-up", name=f"{name} (catch-up)")
     return scheduler

@@ -209,3 +209,15 @@ def make_client(app_ctx):
         return c
 
     return _make
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    """A running loopback SMTP server that the app sends to."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
+    yield server
+    server.stop()

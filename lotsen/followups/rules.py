@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -100,9 +99,9 @@ def _add(household: Household, rule: str, key: str, due, title: str) -> bool:
     return True
 
 
-def _title(message, **kwargs) -> str:
+def _swedish(text) -> str:
     with force_locale("sv"):  # follow-ups are shared records: written in Swedish
-        return _(message, **kwargs)
+        return str(text)
 
 
 @job("evaluate-rules")
@@ -122,7 +121,7 @@ def evaluate_rules(now: datetime) -> dict[str, int]:
         for h in db.session.scalars(new):
             due = add_working_days(local_date(h.created_at), params["working_days"])
             created["first_contact"] += _add(
-                h, "first_contact", "first_contact", due, _title("First contact")
+                h, "first_contact", "first_contact", due, _swedish(_l("First contact"))
             )
 
     enabled, params = settings["no_contact"]
@@ -142,7 +141,7 @@ def evaluate_rules(now: datetime) -> dict[str, int]:
                 "no_contact",
                 "no_contact",
                 today,
-                _title("No contact for %(days)d days", days=params["days"]),
+                _swedish(_l("No contact for %(days)d days", days=params["days"])),
             )
 
     enabled, params = settings["before_move"]
@@ -166,9 +165,11 @@ def evaluate_rules(now: datetime) -> dict[str, int]:
                 "before_move",
                 key,
                 due,
-                _title(
-                    "Moving on %(date)s: check that everything is ready",
-                    date=h.move_date.isoformat(),
+                _swedish(
+                    _l(
+                        "Moving on %(date)s: check that everything is ready",
+                        date=h.move_date.isoformat(),
+                    )
                 ),
             )
     return created

@@ -48,8 +48,9 @@ def enqueue(
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(OutboxMessage.id)
     )
-    return db.session.execute(stmt).rowcount == 1
+    return db.session.execute(stmt).first() is not None
 
 
 def backoff(attempts: int) -> timedelta:

@@ -1,0 +1,274 @@
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from lotsen.contacts.models import Contact
+from lotsen.contacts.services import log_contact
+from lotsen.extensions import db
+from lotsen.followups.models import FollowUp
+from lotsen.followups.rules import evaluate_rules, save_rule
+from lotsen.followups.services import create_followup
+from lotsen.households.services import change_stage
+from lotsen.households.vocab import Stage
+from lotsen.workdays import add_working_days, is_working_day, local_date
+from tests import factories
+from tests.conftest import ago, login
+
+
+def today():
+    return local_date(datetime.now(UTC))
+
+
+def test_guide_creates_a_follow_up_on_the_household_page(client, region):
+    h = factories.household(guide=region.norsjo_guide)
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    due = today() + timedelta(days=3)
+    response = client.post(
+        f"/households/{h.id}/followups",
+        data={"title": "Skicka bostadstips", "due_on": due.isoformat(), "due_time": "09:30"},
+    )
+    assert response.status_code == 302
+    f = db.session.scalars(select(FollowUp)).one()
+    assert (f.title, f.due_on, f.due_time, f.assignee_id, f.created_by_id) == (
+        "Skicka bostadstips",
+        due,
+        time(9, 30),
+        region.norsjo_guide.id,
+        region.norsjo_guide.id,
+    )
+    page = client.get(f"/households/{h.id}").get_data(as_text=True)
+    assert "Skicka bostadstips" in page and "09:30" in page
+
+
+def test_bad_follow_up_input_is_explained_and_saves_nothing(client, region):
+    h = factories.household(guide=region.norsjo_guide)
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    for data, message in (
+        ({"title": "", "due_on": "2026-12-01"}, "Det här fältet är obligatoriskt."),
+        ({"title": "Ring", "due_on": "31/12"}, "Inte ett giltigt datum"),
+        ({"title": "Ring", "due_on": "2026-12-01", "due_time": "25:00"}, "Inte ett giltigt"),
+        ({"title": "x" * 201, "due_on": "2026-12-01"}, "200"),
+    ):
+        response = client.post(f"/households/{h.id}/followups", data=data)
+        assert response.status_code == 400, data
+        assert message in response.get_data(as_text=True), data
+    assert db.session.scalars(select(FollowUp)).all() == []
+
+
+@pytest.fixture
+def day(region):
+    g = region.norsjo_guide
+    late = factories.household(guide=g, name="Familjen Sen")
+    log_contact(
+        late, g, channel="phone", direction="out", summary="Pratade om skolan", at=ago(days=20)
+    )
+    now_ = factories.household(guide=g, name="Familjen Idag")
+    week = factories.household(guide=g, name="Familjen Vecka")
+    far = factories.household(guide=g, name="Familjen Sedan")
+    t = today()
+    week_day = t + timedelta(days=1) if t.weekday() < 6 else None
+    fs = {
+        "late": create_followup(late, due_on=t - timedelta(days=2), by=g, title="Ring upp"),
+        "today": create_followup(now_, due_on=t, by=g, title="Skicka länkar"),
+        "far": create_followup(far, due_on=t + timedelta(days=30), by=g, title="Om en månad"),
+    }
+    if week_day:
+        fs["week"] = create_followup(week, due_on=week_day, by=g, title="Boka besök")
+    create_followup(
+        late, due_on=t, by=region.mala_guide, title="Någon annans", assignee=region.mala_guide
+    )
+    db.session.commit()
+    return fs
+
+
+def test_my_day_shows_overdue_today_and_this_week_with_last_contact(client, region, day):
+    login(client, region.norsjo_guide)
+    page = client.get("/my-day").get_data(as_text=True)
+    overdue = page[page.index('id="h-overdue"') : page.index('id="h-today"')]
+    today_ = page[page.index('id="h-today"') : page.index('id="h-week"')]
+    assert "Familjen Sen" in overdue and "Ring upp" in overdue and "Pratade om skolan" in overdue
+    assert "Familjen Idag" in today_ and "Skicka länkar" in today_ and "aldrig" in today_
+    assert "Om en månad" not in page and "Någon annans" not in page
+    if "week" in day:
+        assert "Boka besök" in page[page.index('id="h-week"') :]
+    # the navigation counts: 1 overdue, 1 today
+    assert '1<span class="visually-hidden"> försenade</span>' in page
+    assert '1<span class="visually-hidden"> idag</span>' in page
+
+
+def test_coordinator_sees_every_guides_overdue_count(client, region, day):
+    login(client, region.coordinator)
+    page = client.get("/my-day").get_data(as_text=True)
+    table = page[page.index('id="h-guides"') :]
+    row = table[table.index("Anders Norsjö") :]
+    assert '<td class="num alert">1</td><td class="num">1</td>' in row[: row.index("</tr>")]
+
+
+def test_complete_with_a_contact_in_one_step(client, region, day):
+    login(client, region.norsjo_guide)
+    f = day["late"]
+    response = client.post(
+        f"/followups/{f.id}/complete?next=/my-day",
+        data={"log_contact": "y", "channel": "phone", "direction": "out", "summary": "Nådde dem"},
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/my-day"
+    db.session.refresh(f)
+    assert f.status == "done" and f.completed_by_id == region.norsjo_guide.id
+    contact = db.session.scalars(select(Contact).where(Contact.summary == "Nådde dem")).one()
+    assert contact.household_id == f.household_id
+    # a second click changes nothing
+    client.post(f"/followups/{f.id}/complete")
+    assert db.session.scalars(select(Contact).where(Contact.summary == "Nådde dem")).all() == [
+        contact
+    ]
+
+
+def test_complete_and_log_without_summary_is_refused(client, region, day):
+    login(client, region.norsjo_guide)
+    f = day["today"]
+    response = client.post(
+        f"/followups/{f.id}/complete",
+        data={"log_contact": "y", "channel": "phone", "direction": "out", "summary": ""},
+    )
+    assert response.status_code == 400
+    assert "Skriv en kort sammanfattning av kontakten." in response.get_data(as_text=True)
+    db.session.refresh(f)
+    assert f.status == "open"
+
+
+def test_snooze_reschedule_and_cancel(client, region, day):
+    login(client, region.norsjo_guide)
+    f = day["today"]
+    client.post(f"/followups/{f.id}/snooze", data={"until": "tomorrow"})
+    db.session.refresh(f)
+    assert f.due_on == today() + timedelta(days=1)
+    client.post(f"/followups/{f.id}/snooze", data={"until": "week"})
+    db.session.refresh(f)
+    assert f.due_on.weekday() == 0 and f.due_on > today()
+    client.post(f"/followups/{f.id}/reschedule", data={"due_on": "2027-01-15", "due_time": "13:00"})
+    db.session.refresh(f)
+    assert (f.due_on, f.due_time) == (date(2027, 1, 15), time(13))
+    assert client.post(f"/followups/{f.id}/reschedule", data={"due_on": "x"}).status_code == 400
+    assert client.post(f"/followups/{f.id}/snooze", data={"until": "never"}).status_code == 400
+    client.post(f"/followups/{f.id}/cancel")
+    db.session.refresh(f)
+    assert f.status == "cancelled"
+
+
+def test_bulk_follow_ups_from_a_filtered_list(client, region):
+    g = region.norsjo_guide
+    a = factories.household(guide=g, name="Familjen A", tags=["mässa"])
+    factories.household(guide=g, name="Familjen B")
+    factories.household(factories.MALA, guide=region.mala_guide, name="Familjen C", tags=["mässa"])
+    db.session.commit()
+    login(client, g)
+    response = client.post(
+        "/households/bulk-followups?tag=mässa",
+        data={"bulk_title": "Tacka för mässan", "bulk_due_on": "2026-12-07"},
+    )
+    assert response.status_code == 302
+    made = db.session.execute(select(FollowUp.household_id, FollowUp.assignee_id)).all()
+    assert made == [(a.id, g.id)]  # only the matching household this guide may see
+    response = client.post("/households/bulk-followups?tag=mässa", data={"bulk_title": ""})
+    assert response.status_code == 400
+    assert len(db.session.scalars(select(FollowUp)).all()) == 1
+
+
+def test_swedish_working_days():
+    assert not is_working_day(date(2026, 6, 19))  # midsummer eve
+    assert not is_working_day(date(2026, 12, 24))  # Christmas eve
+    assert not is_working_day(date(2026, 11, 28))  # Saturday
+    assert is_working_day(date(2026, 11, 27))
+    assert add_working_days(date(2026, 12, 22), 2) == date(2026, 12, 28)
+
+
+NOW = datetime(2026, 12, 22, 9, 0, tzinfo=UTC)  # a Tuesday
+
+
+def rule_followups():
+    return db.session.execute(
+        select(
+            FollowUp.household_id, FollowUp.created_by_rule, FollowUp.due_on, FollowUp.assignee_id
+        ).order_by(FollowUp.id)
+    ).all()
+
+
+def test_rules_create_follow_ups_once(app_ctx, region):
+    g = region.norsjo_guide
+    new = factories.household(guide=g, at=NOW - timedelta(hours=2))
+    quiet = factories.household(guide=g, at=NOW - timedelta(days=90))
+    change_stage(quiet, Stage.PLANNING, g, at=NOW - timedelta(days=80))
+    log_contact(
+        quiet, g, channel="phone", direction="out", summary="x", at=NOW - timedelta(days=40)
+    )
+    moving = factories.household(guide=g, at=NOW - timedelta(days=200), move_date=date(2027, 1, 2))
+    change_stage(moving, Stage.DECIDED, g, at=NOW - timedelta(days=10))
+    log_contact(
+        moving, g, channel="phone", direction="out", summary="x", at=NOW - timedelta(days=1)
+    )
+    fresh = factories.household(guide=g, at=NOW - timedelta(days=90))
+    change_stage(fresh, Stage.PLANNING, g)
+    log_contact(fresh, g, channel="phone", direction="out", summary="x", at=NOW - timedelta(days=3))
+    db.session.commit()
+
+    assert evaluate_rules(NOW) == {"first_contact": 1, "no_contact": 1, "before_move": 1}
+    assert rule_followups() == [
+        (new.id, "first_contact", date(2026, 12, 28), g.id),  # 2 working days after 22 Dec
+        (quiet.id, "no_contact", date(2026, 12, 22), g.id),
+        (moving.id, "before_move", date(2026, 12, 22), g.id),  # 2 Jan minus 14 days is past
+    ]
+    assert evaluate_rules(NOW) == {"first_contact": 0, "no_contact": 0, "before_move": 0}
+    assert evaluate_rules(NOW + timedelta(days=1)) == dict.fromkeys(
+        ("first_contact", "no_contact", "before_move"), 0
+    )
+
+
+def test_completed_rule_follow_up_comes_back_only_when_due_again(app_ctx, region):
+    g = region.norsjo_guide
+    quiet = factories.household(guide=g, at=NOW - timedelta(days=90))
+    change_stage(quiet, Stage.CONTACTED, g)
+    quiet.last_contact_at = NOW - timedelta(days=40)
+    evaluate_rules(NOW)
+    f = db.session.scalars(select(FollowUp)).one()
+    f.status = "done"
+    assert evaluate_rules(NOW)["no_contact"] == 1  # still quiet: a new one
+    assert len(db.session.scalars(select(FollowUp)).all()) == 2
+
+
+def test_rules_can_be_switched_off_and_tuned(client, region):
+    g = region.norsjo_guide
+    quiet = factories.household(guide=g, at=NOW - timedelta(days=90))
+    change_stage(quiet, Stage.CONTACTED, g)
+    quiet.last_contact_at = NOW - timedelta(days=40)
+    factories.household(guide=g, at=NOW)
+    db.session.commit()
+    login(client, region.coordinator)
+    response = client.post(
+        "/followups/rules",
+        data={
+            "first_contact-value": "2",
+            "no_contact-enabled": "y",
+            "no_contact-value": "60",
+            "before_move-enabled": "y",
+            "before_move-value": "14",
+        },
+    )
+    assert response.status_code == 302
+    assert evaluate_rules(NOW) == {"first_contact": 0, "no_contact": 0, "before_move": 0}
+    response = client.post("/followups/rules", data={"no_contact-value": "-5"})
+    assert response.status_code == 400
+    save_rule("no_contact", True, {"days": 30}, region.coordinator)
+    assert evaluate_rules(NOW)["no_contact"] == 1
+
+
+def test_database_refuses_a_second_open_follow_up_for_the_same_rule(app_ctx, region):
+    h = factories.household(guide=region.norsjo_guide)
+    create_followup(h, due_on=date(2026, 12, 1), by=None, rule="no_contact", rule_key="no_contact")
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        create_followup(
+            h, due_on=date(2026, 12, 2), by=None, rule="no_contact", rule_key="no_contact"
+        )
