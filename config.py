@@ -61,6 +61,7 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "Lotsen <lotsen@localhost>")
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 20)
     OUTBOX_CLAIM_SECONDS = _int("OUTBOX_CLAIM_SECONDS", 300)
+    OUTBOX_BATCH = _int("OUTBOX_BATCH", 50)  # messages a sender claims at a time
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")  # links in e-mails
 
     # Scheduler (flask lotsen scheduler): how often the jobs run

@@ -21,7 +21,7 @@ from lotsen.followups.services import create_followup
 from lotsen.households.models import Household, HouseholdEvent, HouseholdShare, StageChange
 from lotsen.households.services import share_household
 from lotsen.notifications.models import OutboxMessage
-from lotsen.notifications.services import enqueue
+from lotsen.notifications.services import Mail, enqueue
 from tests import factories
 from tests.conftest import login
 
@@ -63,7 +63,7 @@ def test_route_matrix(app, client, region, role):
     other_mala_guide = factories.user(Role.GUIDE, factories.MALA)
     share_household(mala, other_mala_guide, region.mala_guide)
     followup = create_followup(mala, due_on=date.today(), by=region.mala_guide)
-    enqueue(key="k", kind="test", to="x@example.org", subject="s", body="b", now=utcnow())
+    enqueue(Mail(key="k", kind="test", to="x@example.org", subject="s", body="b"), utcnow())
     message_id = db.session.scalar(select(OutboxMessage.id))
     region.mala_guide.ical_token = "t" * 40
     db.session.commit()

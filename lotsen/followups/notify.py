@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from lotsen.accounts.models import User
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.jobs import job
-from lotsen.notifications.services import enqueue
+from lotsen.notifications.services import Mail, enqueue_many
 from lotsen.workdays import is_working_day, local_date, local_to_utc
 
 DIGEST_MAX_LINES = 50
@@ -27,6 +27,14 @@ def _link(followup: FollowUp) -> str:
 def _line(f: FollowUp) -> str:
     when = f.due_on.isoformat() + (f" {f.due_time:%H:%M}" if f.due_time else "")
     return f"- {when}  {f.household.name}: {f.title}\n  {_link(f)}"
+
+
+def _stamp(f: FollowUp) -> str:
+    return f"{f.due_on.isoformat()}T{f.due_time:%H:%M}"
+
+
+def _footer() -> str:
+    return _("You can switch these e-mails off in your settings in Lotsen.")
 
 
 @job("due-reminders")
@@ -44,37 +52,38 @@ def due_reminders(now: datetime) -> int:
         )
         .options(joinedload(FollowUp.assignee), joinedload(FollowUp.household))
     )
-    queued = 0
-    for f in candidates:
-        due_at = local_to_utc(f.due_on, f.due_time)
-        if due_at > now:
-            continue
-        stamp = f"{f.due_on.isoformat()}T{f.due_time:%H:%M}"
-        f.reminded_for = stamp
-        user = f.assignee
-        if not (user.active and user.notify_reminders):
-            continue
-        with force_locale(user.locale):
-            subject = _("Follow-up due: %(household)s", household=f.household.name)
-            body = "\n\n".join(
-                (
-                    _("Hello %(name)s,", name=user.name),
-                    _("This follow-up is due now:"),
-                    _line(f),
-                    _("You can switch these e-mails off in your settings in Lotsen."),
+    due = [f for f in candidates if local_to_utc(f.due_on, f.due_time) <= now]
+    by_stamp: dict[str, list[int]] = defaultdict(list)
+    by_user: dict[User, list[FollowUp]] = defaultdict(list)
+    for f in due:
+        by_stamp[_stamp(f)].append(f.id)
+        if f.assignee.active and f.assignee.notify_reminders:
+            by_user[f.assignee].append(f)
+    mails = []
+    for user, followups in by_user.items():
+        with force_locale(user.locale):  # each user's texts in their language
+            hello = _("Hello %(name)s,", name=user.name)
+            intro = _("This follow-up is due now:")
+            footer = _footer()
+            for f in followups:
+                mails.append(
+                    Mail(
+                        key=f"reminder:{f.id}:{_stamp(f)}",
+                        kind="reminder",
+                        to=user.email,
+                        subject=_("Follow-up due: %(household)s", household=f.household.name),
+                        body="\n\n".join((hello, intro, _line(f), footer)),
+                        user_id=user.id,
+                    )
                 )
-            )
-        queued += enqueue(
-            key=f"reminder:{f.id}:{stamp}",
-            kind="reminder",
-            to=user.email,
-            subject=subject,
-            body=body,
-            now=now,
-            user_id=user.id,
+    for stamp, ids in by_stamp.items():  # a rescheduled follow-up gets a new stamp
+        db.session.execute(
+            update(FollowUp)
+            .where(FollowUp.id.in_(ids))
+            .values(reminded_for=stamp)
+            .execution_options(synchronize_session=False)
         )
-    db.session.flush()
-    return queued
+    return enqueue_many(mails, now)
 
 
 @job("daily-digest")
@@ -104,7 +113,7 @@ def daily_digest(now: datetime) -> int:
     )
     for f in rows:
         per_user[f.assignee]["overdue" if f.due_on < today else "today"].append(f)
-    queued = 0
+    mails = []
     for user, sections in per_user.items():
         with force_locale(user.locale):
             parts = [_("Hello %(name)s,", name=user.name)]
@@ -116,20 +125,21 @@ def daily_digest(now: datetime) -> int:
                 if len(items) > DIGEST_MAX_LINES:
                     lines.append(_("... and %(n)d more", n=len(items) - DIGEST_MAX_LINES))
                 parts.append(f"{heading} ({len(items)}):\n" + "\n".join(lines))
-            parts.append(_("You can switch these e-mails off in your settings in Lotsen."))
+            parts.append(_footer())
             subject = _(
                 "Lotsen %(date)s: %(overdue)d overdue, %(today)d today",
                 date=today.isoformat(),
                 overdue=len(sections["overdue"]),
                 today=len(sections["today"]),
             )
-        queued += enqueue(
-            key=f"digest:{user.id}:{today.isoformat()}",
-            kind="digest",
-            to=user.email,
-            subject=subject,
-            body="\n\n".join(parts),
-            now=now,
-            user_id=user.id,
+        mails.append(
+            Mail(
+                key=f"digest:{user.id}:{today.isoformat()}",
+                kind="digest",
+                to=user.email,
+                subject=subject,
+                body="\n\n".join(parts),
+                user_id=user.id,
+            )
         )
-    return queued
+    return enqueue_many(mails, now)
