@@ -64,6 +64,16 @@ class Config:
     OUTBOX_BATCH = _int("OUTBOX_BATCH", 50)  # messages a sender claims at a time
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")  # links in e-mails
 
+    # The public interest form
+    PUBLIC_LANGUAGES = ("sv", "en", "de", "nl")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    INTEREST_RATE_LIMIT = os.environ.get("INTEREST_RATE_LIMIT", "10/minute;60/hour")
+    INTEREST_MIN_FILL_SECONDS = _int("INTEREST_MIN_FILL_SECONDS", 3)  # faster is a bot
+    INTEREST_MAX_BYTES = _int("INTEREST_MAX_BYTES", 64 * 1024)
+    INTEREST_CONFIRM_DAYS = _int("INTEREST_CONFIRM_DAYS", 7)
+    ACCESSIBILITY_CONTACT = os.environ.get("ACCESSIBILITY_CONTACT", "info@moveupnorth.se")
+
     # Scheduler (flask lotsen scheduler): how often the jobs run
     SCHEDULER_OUTBOX_SECONDS = _int("SCHEDULER_OUTBOX_SECONDS", 30)
     SCHEDULER_REMINDER_SECONDS = _int("SCHEDULER_REMINDER_SECONDS", 60)
@@ -83,6 +93,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key-that-is-long-enough-0123456789"  # noqa: S105
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    INTEREST_RATE_LIMIT = "1000/minute"
 
 
 class ProductionConfig(Config):

@@ -33,7 +33,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from lotsen.db import configure_sqlite
-    from lotsen.extensions import babel, csrf, db, login_manager, migrate
+    from lotsen.extensions import babel, csrf, db, limiter, login_manager, migrate
     from lotsen.i18n import select_locale, select_timezone
 
     db.init_app(app)
@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
         timezone_selector=select_timezone,
         default_translation_directories=str(ROOT / "lotsen" / "translations"),
     )
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
@@ -63,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from lotsen.followups.routes import bp as followups_bp
     from lotsen.health import bp as health_bp
     from lotsen.households.routes import bp as households_bp
+    from lotsen.interest.routes import bp as interest_bp
     from lotsen.notifications.routes import bp as notifications_bp
 
     for bp in (
@@ -72,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
         contacts_bp,
         followups_bp,
         notifications_bp,
+        interest_bp,
         health_bp,
     ):
         app.register_blueprint(bp)

@@ -14,6 +14,8 @@ from lotsen.households.vocab import label
 def select_locale() -> str:
     if not has_request_context():  # jobs and CLI commands: Swedish unless force_locale says
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.blueprint == "interest":
+        return _public_locale()
     supported = current_app.config["LANGUAGES"]
     wanted = request.args.get("lang")
     if wanted in supported:
@@ -21,6 +23,18 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.locale in supported:
         return current_user.locale
     return session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _public_locale() -> str:
+    """Public pages: ?lang=, then the language chosen before, then the browser's."""
+    supported = current_app.config["PUBLIC_LANGUAGES"]
+    wanted = request.args.get("lang")
+    if wanted in supported:
+        session["public_lang"] = wanted
+        return wanted
+    if session.get("public_lang") in supported:
+        return session["public_lang"]
+    return request.accept_languages.best_match(supported) or supported[0]
 
 
 def select_timezone() -> str:

@@ -13,6 +13,7 @@ from lotsen.households.models import (
     household_municipality,
     household_tag,
 )
+from lotsen.interest.models import InterestSubmission
 from lotsen.jobs import JobLease
 from lotsen.notifications.models import OutboxMessage
 from lotsen.regions.models import Municipality
@@ -26,6 +27,7 @@ __all__ = [
     "RuleSetting",
     "HouseholdEvent",
     "HouseholdShare",
+    "InterestSubmission",
     "LoginAttempt",
     "Municipality",
     "Person",

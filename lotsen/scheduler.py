@@ -18,6 +18,7 @@ from flask import Flask
 from lotsen import jobs
 from lotsen.db import utcnow
 from lotsen.followups import notify, rules  # noqa: F401  (registers their jobs)
+from lotsen.interest import services as interest_services  # noqa: F401
 from lotsen.notifications import services  # noqa: F401  (registers dispatch-outbox)
 from lotsen.workdays import STOCKHOLM
 
@@ -31,6 +32,7 @@ def triggers(config) -> dict[str, object]:
         "due-reminders": IntervalTrigger(seconds=config["SCHEDULER_REMINDER_SECONDS"]),
         "evaluate-rules": IntervalTrigger(minutes=config["SCHEDULER_RULES_MINUTES"]),
         "daily-digest": CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM),
+        "purge-unconfirmed": CronTrigger(minute=17, timezone=STOCKHOLM),  # hourly
     }
 
 

@@ -63,3 +63,35 @@ def test_numbers_follow_the_locale(client, region):
     db.session.commit()
     login(client, region.norsjo_guide)
     assert "1\xa0500\xa0000 kr" in client.get(f"/households/{h.id}").get_data(as_text=True)
+
+
+def _public_messages() -> set:
+    """The texts of the public pages: the interest templates and module, plus what they share."""
+    from babel.messages.extract import extract_from_dir
+
+    ids = set()
+    method_map = [("lotsen/interest/**.py", "python"), ("templates/interest/**.html", "jinja2")]
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(ROOT),
+        method_map,
+        keywords={"_": None, "_l": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None},
+    ):
+        ids.add(message)
+    return ids
+
+
+STAFF_ONLY = {  # e-mails to guides, in their own Swedish or English
+    "New interest: %(name)s",
+    "Interest form again: %(name)s",
+    "%(name)s confirmed the interest form.",
+    "First contact",  # the follow-up title, always Swedish
+}
+
+
+def test_public_pages_are_translated_into_four_languages():
+    public = _public_messages() - STAFF_ONLY
+    assert len(public) > 50
+    for lang in ("sv", "de", "nl"):
+        with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+            done = {m.id for m in read_po(f) if m.id and m.string}
+        assert public - done == set(), lang

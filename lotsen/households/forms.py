@@ -1,4 +1,5 @@
 from datetime import date
+from functools import cache
 
 import phonenumbers
 from babel import Locale
@@ -12,6 +13,7 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    SelectChoice,
     StringField,
     TextAreaField,
 )
@@ -54,14 +56,17 @@ SHORT_NOTE = _l("Records are public documents: keep notes factual and short.")
 
 
 def country_choices() -> list[tuple[str, str]]:
-    territories = Locale.parse(str(get_locale())).territories
+    """Countries named in the current language, the common ones first."""
+    return [("", _l("- choose -")), *_countries(str(get_locale()))]
+
+
+@cache
+def _countries(locale: str) -> tuple[SelectChoice, ...]:
+    territories = Locale.parse(locale).territories
     codes = sorted((c for c in territories if len(c) == 2 and c.isalpha()), key=territories.get)
-    common = [(c, territories[c]) for c in COMMON_COUNTRIES]
-    return [
-        ("", _l("- choose -")),
-        *common,
-        *[(c, territories[c]) for c in codes if c not in COMMON_COUNTRIES],
-    ]
+    common = [SelectChoice(c, territories[c]) for c in COMMON_COUNTRIES]
+    rest = [SelectChoice(c, territories[c]) for c in codes if c not in COMMON_COUNTRIES]
+    return (*common, *rest)
 
 
 def normalise_phone(raw: str, country: str | None) -> str:
@@ -216,6 +221,14 @@ class StageForm(BaseForm):
 class NoteForm(BaseForm):
     text = TextAreaField(
         _l("Note"), validators=[InputRequired(), Length(max=2000)], description=SHORT_NOTE
+    )
+
+
+class MergeForm(BaseForm):
+    other_id = IntegerField(
+        _l("Number of the household to merge into this one"),
+        validators=[InputRequired(), NumberRange(min=1)],
+        description=_l("Its contacts, follow-ups and history move here; then it is deleted."),
     )
 
 

@@ -4,7 +4,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from lotsen.access import HOUSEHOLD_ROLES, allow, can_see_household, get_household_or_404
+from lotsen.access import (
+    HOUSEHOLD_ROLES,
+    allow,
+    can_see_household,
+    get_household_or_404,
+    household_scope,
+)
 from lotsen.accounts.models import User
 from lotsen.accounts.services import active_guides
 from lotsen.contacts.forms import ContactForm
@@ -15,9 +21,11 @@ from lotsen.households.forms import (
     GuideChoiceForm,
     HouseholdFilterForm,
     HouseholdForm,
+    MergeForm,
     NoteForm,
     StageForm,
 )
+from lotsen.households.merge import merge_households, possible_duplicates
 from lotsen.households.models import Household, HouseholdShare
 from lotsen.households.queries import Filters, list_households
 from lotsen.households.services import (
@@ -118,6 +126,7 @@ def render_household(household: Household, status: int = 200, **forms):
     forms.setdefault("stage_form", StageForm(obj=household, formdata=None))
     forms.setdefault("contact_form", ContactForm(formdata=None))
     forms.setdefault("note_form", NoteForm(formdata=None))
+    forms.setdefault("merge_form", MergeForm(formdata=None))
     forms.setdefault("followup_form", FollowUpForm(guides=guides, formdata=None))
     forms.setdefault("handover_form", guide_choice_form("handover", guides, formdata=None))
     forms.setdefault("share_form", guide_choice_form("share", guides, formdata=None))
@@ -129,6 +138,7 @@ def render_household(household: Household, status: int = 200, **forms):
             followups=open_followups(household),
             timeline=items,
             timeline_truncated=truncated,
+            duplicates=possible_duplicates(household, household_scope(current_user)),
             **forms,
         ),
         status,
@@ -212,6 +222,23 @@ def _guide_action(household_id: int, prefix: str, action, message: str):
             return redirect(url_for("households.view", household_id=household.id))
     db.session.rollback()
     return render_household(household, 400, **{f"{prefix}_form": form})
+
+
+@bp.route("/<int:household_id>/merge", methods=["POST"])
+@allow(*HOUSEHOLD_ROLES)
+def merge(household_id: int):
+    """Merge another household (given by its number) into this one."""
+    household = get_household_or_404(household_id, PAGE_OPTIONS)
+    form = MergeForm()
+    if not form.validate() or form.other_id.data == household.id:
+        if not form.other_id.errors:
+            form.other_id.errors.append(_("Give the number of another household."))
+        return render_household(household, 400, merge_form=form)
+    other = get_household_or_404(form.other_id.data, PAGE_OPTIONS)
+    merge_households(household, other, current_user)
+    db.session.commit()
+    flash(_("%(other)s has been merged into this household.", other=other.name), "success")
+    return redirect(url_for("households.view", household_id=household.id))
 
 
 @bp.route("/<int:household_id>/handover", methods=["POST"])

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,3 +23,22 @@ class Municipality(db.Model):
 
 def all_municipalities() -> list[Municipality]:
     return list(db.session.scalars(db.select(Municipality).order_by(Municipality.name)))
+
+
+@dataclass(frozen=True)
+class MunicipalityRef:
+    code: str
+    name: str
+
+
+_REFS: tuple[MunicipalityRef, ...] = ()
+
+
+def municipality_refs() -> tuple[MunicipalityRef, ...]:
+    """The ten municipalities as plain values, read once per process: they are reference
+    data that only a migration changes. The public form validates with them without
+    touching the database, so a submission holds SQLite's write lock only to insert."""
+    global _REFS
+    if not _REFS:
+        _REFS = tuple(MunicipalityRef(m.code, m.name) for m in all_municipalities())
+    return _REFS

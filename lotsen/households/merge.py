@@ -1,0 +1,107 @@
+"""Merging two records of the same household into one, keeping all their history."""
+
+from sqlalchemy import or_, select, update
+
+from lotsen.accounts.models import User
+from lotsen.contacts.models import Contact
+from lotsen.db import utcnow
+from lotsen.extensions import db
+from lotsen.followups.models import FollowUp, FollowUpStatus
+from lotsen.households.models import Household, HouseholdEvent, HouseholdShare, StageChange
+from lotsen.households.search import build_search_text
+from lotsen.households.services import EDITABLE_FIELDS, HouseholdError
+
+FILLABLE = tuple(f for f in EDITABLE_FIELDS if f != "name")
+
+
+def possible_duplicates(household: Household, scope, limit: int = 5) -> list[Household]:
+    """Other visible households with the same e-mail, phone or name."""
+    same = [Household.name == household.name]
+    if household.email:
+        same.append(Household.email == household.email)
+    if household.phone:
+        same.append(Household.phone == household.phone)
+    return list(
+        db.session.scalars(
+            select(Household).where(Household.id != household.id, or_(*same), scope).limit(limit)
+        )
+    )
+
+
+def merge_households(keep: Household, other: Household, by: User) -> list[str]:
+    """Move everything of ``other`` into ``keep`` and delete ``other``. Empty fields of
+    ``keep`` take ``other``'s values; returns the names of those fields."""
+    if keep.id == other.id:
+        raise HouseholdError("a household cannot be merged with itself")
+    filled = [f for f in FILLABLE if getattr(keep, f) in (None, "") and getattr(other, f)]
+    for f in filled:
+        setattr(keep, f, getattr(other, f))
+    # a rule's open follow-up may exist once per household: keep's wins
+    keep_rules = set(
+        db.session.scalars(
+            select(FollowUp.rule_key).where(
+                FollowUp.household_id == keep.id,
+                FollowUp.status == FollowUpStatus.OPEN,
+                FollowUp.rule_key.is_not(None),
+            )
+        )
+    )
+    if keep_rules:
+        db.session.execute(
+            update(FollowUp)
+            .where(
+                FollowUp.household_id == other.id,
+                FollowUp.status == FollowUpStatus.OPEN,
+                FollowUp.rule_key.in_(keep_rules),
+            )
+            .values(status=FollowUpStatus.CANCELLED, completed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    for model in (Contact, StageChange, HouseholdEvent, FollowUp):
+        db.session.execute(
+            update(model)
+            .where(model.household_id == other.id)
+            .values(household_id=keep.id)
+            .execution_options(synchronize_session=False)
+        )
+    from lotsen.interest.models import InterestSubmission
+
+    db.session.execute(
+        update(InterestSubmission)
+        .where(InterestSubmission.household_id == other.id)
+        .values(household_id=keep.id)
+        .execution_options(synchronize_session=False)
+    )
+    position = len(keep.persons)
+    for person in list(other.persons):
+        person.position = position
+        position += 1
+        keep.persons.append(person)
+    codes = {m.code for m in keep.municipalities}
+    keep.municipalities.extend(m for m in other.municipalities if m.code not in codes)
+    names = {t.name for t in keep.tags}
+    keep.tags.extend(t for t in other.tags if t.name not in names)
+    shared = {s.user_id for s in keep.shares}
+    for share in list(other.shares):
+        if share.user_id not in shared:
+            keep.shares.append(HouseholdShare(user_id=share.user_id, by_id=share.by_id))
+    if other.last_contact_at and (
+        keep.last_contact_at is None or other.last_contact_at > keep.last_contact_at
+    ):
+        keep.last_contact_at = other.last_contact_at
+    keep.created_at = min(keep.created_at, other.created_at)
+    keep.version += 1
+    db.session.add(
+        HouseholdEvent(
+            household_id=keep.id,
+            kind="merged",
+            by_id=by.id,
+            data={"other": other.name, "other_id": other.id, "filled": filled},
+        )
+    )
+    db.session.flush()
+    db.session.delete(other)
+    db.session.flush()
+    keep.search_text = build_search_text(keep)
+    db.session.flush()
+    return filled

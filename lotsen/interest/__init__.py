@@ -1,0 +1,1 @@
+"""The public interest form: multilingual, double opt-in, spam-proof, no duplicates."""

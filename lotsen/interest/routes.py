@@ -1,0 +1,129 @@
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+
+from lotsen.access import PUBLIC, allow
+from lotsen.db import utcnow
+from lotsen.extensions import db, limiter
+from lotsen.interest.forms import TIMEFRAMES, InterestForm, started_token
+from lotsen.interest.services import (
+    PRIVACY_VERSION,
+    ConfirmationError,
+    ConfirmationExpired,
+    confirm,
+    submission_for,
+    submit,
+)
+from lotsen.regions.models import municipality_refs
+
+bp = Blueprint("interest", __name__)
+
+
+def _lang() -> str:
+    return str(get_locale())
+
+
+def _rate_limit() -> str:
+    return current_app.config["INTEREST_RATE_LIMIT"]
+
+
+@bp.route("/interest", methods=["GET", "POST"])
+@allow(PUBLIC)
+@limiter.limit(_rate_limit, methods=["POST"])
+def form():
+    if request.content_length and request.content_length > current_app.config["INTEREST_MAX_BYTES"]:
+        abort(413)
+    municipalities = municipality_refs()
+    form = InterestForm(municipalities=municipalities)
+    if request.method == "GET":
+        code = request.args.get("kommun")
+        if code in {m.code for m in municipalities}:
+            form.primary.data = code
+        form.privacy_version.data = PRIVACY_VERSION
+        form.started.data = started_token()
+    elif form.validate_on_submit():
+        if form.is_bot():
+            # No hint why: the same page a person sees, and nothing stored.
+            return redirect(url_for("interest.sent", lang=_lang()))
+        data = {
+            name: form[name].data
+            for name in (
+                "first_name",
+                "last_name",
+                "email",
+                "phone",
+                "country",
+                "town",
+                "language",
+                "occupation",
+                "seeks_job",
+                "partner_name",
+                "partner_occupation",
+                "partner_seeks_job",
+                "primary",
+                "others",
+                "housing_tenure",
+                "housing_type",
+                "housing_wishes",
+                "timeframe",
+                "source",
+                "message",
+            )
+        }
+        data["primary"] = data["primary"] or None
+        data["others"] = [c for c in data["others"] if c != data["primary"]]
+        data["children"] = form.child_ages()
+        data["timeframe_label"] = (
+            str(TIMEFRAMES[form.timeframe.data]) if form.timeframe.data else None
+        )
+        submit(data, locale=_lang(), now=utcnow())
+        db.session.commit()
+        return redirect(url_for("interest.sent", lang=_lang()))
+    else:
+        form.started.data = form.started.data or started_token()
+    status = 400 if form.errors else 200
+    return render_template("interest/form.html", form=form, version=PRIVACY_VERSION), status
+
+
+@bp.route("/interest/sent")
+@allow(PUBLIC)
+def sent():
+    return render_template("interest/sent.html")
+
+
+@bp.route("/interest/confirm/<token>", methods=["GET", "POST"])
+@allow(PUBLIC)
+def confirm_page(token: str):
+    """GET shows a button, POST confirms: link scanners in mail systems only ever GET."""
+    try:
+        submission = submission_for(token)
+    except ConfirmationExpired:
+        return render_template("interest/invalid.html", expired=True), 410
+    except ConfirmationError:
+        return render_template("interest/invalid.html", expired=False), 404
+    if submission.status == "confirmed":
+        return render_template("interest/thanks.html", again=True)
+    if request.method == "POST":  # CSRFProtect has checked the token
+        confirm(submission, utcnow())
+        db.session.commit()
+        return render_template("interest/thanks.html", again=False)
+    return render_template("interest/confirm.html", token=token)
+
+
+@bp.route("/privacy")
+@allow(PUBLIC)
+def privacy():
+    return render_template("interest/privacy.html", version=PRIVACY_VERSION)
+
+
+@bp.route("/accessibility")
+@allow(PUBLIC)
+def accessibility():
+    return render_template("interest/accessibility.html")

@@ -1,0 +1,300 @@
+"""Interest submissions: store, confirm (double opt-in), de-duplicate, route to a guide."""
+
+import secrets
+from datetime import date, datetime, timedelta
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, or_, select
+
+from lotsen.accounts.models import Role, User
+from lotsen.extensions import db
+from lotsen.followups.services import create_followup
+from lotsen.households.models import Household, HouseholdEvent
+from lotsen.households.services import HouseholdData, create_household
+from lotsen.households.vocab import Source
+from lotsen.interest.models import InterestSubmission
+from lotsen.jobs import job
+from lotsen.notifications.services import Mail, enqueue_many
+from lotsen.workdays import add_working_days, local_date
+
+PRIVACY_VERSION = "2026-11-26"
+COMPARED = (
+    "phone",
+    "country",
+    "town",
+    "language",
+    "primary_municipality_code",
+    "housing_tenure",
+    "housing_type",
+    "housing_needs",
+    "timeframe",
+)
+
+
+class ConfirmationError(ValueError):
+    """The link is not valid (forged, or for nothing)."""
+
+
+class ConfirmationExpired(ConfirmationError):
+    """The link is older than INTEREST_CONFIRM_DAYS."""
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="interest-confirm")
+
+
+def submit(data: dict, *, locale: str, now: datetime) -> InterestSubmission:
+    """Store a submission and queue the confirmation e-mail in the visitor's language."""
+    submission = InterestSubmission(
+        status="pending",
+        nonce=secrets.token_hex(16),
+        locale=locale,
+        email=data["email"],
+        phone=data.get("phone"),
+        data=data,
+        privacy_version=PRIVACY_VERSION,
+        consent_at=now,
+        created_at=now,
+    )
+    db.session.add(submission)
+    db.session.flush()
+    token = _serializer().dumps({"id": submission.id, "n": submission.nonce})
+    link = current_app.config["BASE_URL"].rstrip("/") + url_for(
+        "interest.confirm_page", token=token, lang=locale
+    )
+    with force_locale(locale):
+        body = "\n\n".join(
+            (
+                _("Hello %(name)s,", name=data["first_name"]),
+                _(
+                    "Thank you for your interest in moving to Swedish Lapland. Please confirm your "
+                    "e-mail address with this link, within %(days)d days:",
+                    days=current_app.config["INTEREST_CONFIRM_DAYS"],
+                ),
+                link,
+                _(
+                    "If you did not fill in our form, ignore this e-mail: without confirmation "
+                    "your details are deleted after %(days)d days.",
+                    days=current_app.config["INTEREST_CONFIRM_DAYS"],
+                ),
+                "Move Up North",
+            )
+        )
+        subject = _("Please confirm your interest – Move Up North")
+    enqueue_many(
+        [
+            Mail(
+                key=f"confirm:{submission.id}",
+                kind="confirm",
+                to=submission.email,
+                subject=subject,
+                body=body,
+            )
+        ],
+        now,
+    )
+    return submission
+
+
+def submission_for(token: str) -> InterestSubmission:
+    max_age = current_app.config["INTEREST_CONFIRM_DAYS"] * 24 * 3600
+    try:
+        payload = _serializer().loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise ConfirmationExpired from exc
+    except BadSignature as exc:
+        raise ConfirmationError from exc
+    submission = db.session.get(InterestSubmission, payload.get("id"))
+    if submission is None or submission.nonce != payload.get("n"):
+        raise ConfirmationError
+    return submission
+
+
+def find_duplicate(email: str, phone: str | None) -> Household | None:
+    """An existing household with the same (normalised) e-mail address or phone number."""
+    condition = Household.email == email.lower()
+    if phone:
+        condition = or_(condition, Household.phone == phone)
+    return db.session.scalars(select(Household).where(condition).order_by(Household.id)).first()
+
+
+def _guide_of(code: str | None) -> User | None:
+    if code is None:
+        return None
+    return db.session.scalars(
+        select(User)
+        .where(User.role == Role.GUIDE, User.active.is_(True), User.municipality_code == code)
+        .order_by(User.id)
+    ).first()
+
+
+def _household_data(data: dict) -> HouseholdData:
+    year = date.today().year
+    persons = [
+        {
+            "kind": "adult",
+            "first_name": data["first_name"],
+            "last_name": data["last_name"],
+            "occupation": data.get("occupation"),
+            "seeks_job": data.get("seeks_job"),
+        }
+    ]
+    if data.get("partner_name") or data.get("partner_occupation"):
+        persons.append(
+            {
+                "kind": "adult",
+                "first_name": data.get("partner_name") or "?",
+                "last_name": data["last_name"],
+                "occupation": data.get("partner_occupation"),
+                "seeks_job": data.get("partner_seeks_job"),
+            }
+        )
+    for age in data.get("children", []):
+        persons.append(
+            {
+                "kind": "child",
+                "first_name": "?",
+                "last_name": data["last_name"],
+                "birth_year": year - age,
+            }
+        )
+    name = (
+        f"Familjen {data['last_name']}"
+        if len(persons) > 1
+        else f"{data['first_name']} {data['last_name']}"
+    )
+    return HouseholdData(
+        fields={
+            "name": name[:160],
+            "email": data["email"],
+            "phone": data.get("phone"),
+            "country": data.get("country"),
+            "town": data.get("town"),
+            "language": data.get("language"),
+            "primary_municipality_code": data.get("primary"),
+            "housing_tenure": data.get("housing_tenure"),
+            "housing_type": data.get("housing_type"),
+            "housing_needs": data.get("housing_wishes"),
+            "timeframe": data.get("timeframe_label"),
+            "source": data.get("source") or Source.INTEREST_FORM,
+            "source_detail": "Intresseformulär",
+            "notes": None,
+        },
+        persons=persons,
+        other_municipalities=data.get("others", []),
+        tags=[],
+    )
+
+
+def _notify_staff(
+    household: Household, submission: InterestSubmission, now: datetime, updated: bool
+) -> None:
+    recipients = (
+        [household.guide]
+        if household.guide
+        else list(
+            db.session.scalars(
+                select(User).where(User.role == Role.COORDINATOR, User.active.is_(True))
+            )
+        )
+    )
+    link = f"{current_app.config['BASE_URL'].rstrip('/')}/households/{household.id}"
+    mails = []
+    for user in recipients:
+        with force_locale(user.locale):
+            subject = (
+                _("Interest form again: %(name)s", name=household.name)
+                if updated
+                else _("New interest: %(name)s", name=household.name)
+            )
+            body = "\n\n".join(
+                (
+                    _("Hello %(name)s,", name=user.name),
+                    _("%(name)s confirmed the interest form.", name=household.name),
+                    link,
+                )
+            )
+        mails.append(
+            Mail(
+                key=f"interest:{submission.id}:{user.id}",
+                kind="interest",
+                to=user.email,
+                subject=subject,
+                body=body,
+                user_id=user.id,
+            )
+        )
+    enqueue_many(mails, now)
+
+
+def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, bool]:
+    """Turn a confirmed submission into a household, or attach it to the existing one with
+    the same e-mail or phone (a timeline entry lists what differs, for the guide to review).
+    Returns the household and whether it was an existing one. Confirming twice is a no-op."""
+    if submission.status == "confirmed":
+        return db.session.get(Household, submission.household_id), True
+    data = submission.data
+    household_data = _household_data(data)
+    existing = find_duplicate(submission.email, submission.phone)
+    if existing is not None:
+        changes = {
+            name: {"was": str(getattr(existing, name) or ""), "form": str(value)}
+            for name, value in household_data.fields.items()
+            if name in COMPARED and value and value != getattr(existing, name)
+        }
+        db.session.add(
+            HouseholdEvent(
+                household_id=existing.id,
+                kind="interest_again",
+                at=now,
+                text=data.get("message") or None,
+                data={"submission": submission.id, "changes": changes},
+            )
+        )
+        household, updated = existing, True
+    else:
+        guide = _guide_of(data.get("primary"))
+        household = create_household(household_data, by=None, guide=guide, at=now)
+        if data.get("message"):
+            db.session.add(
+                HouseholdEvent(
+                    household_id=household.id, kind="interest_message", text=data["message"], at=now
+                )
+            )
+        due = add_working_days(local_date(now), 2)
+        create_followup(
+            household,
+            due_on=due,
+            by=None,
+            title=_first_contact_title(),
+            rule="first_contact",
+            rule_key="first_contact",
+        )
+        updated = False
+    submission.status = "confirmed"
+    submission.confirmed_at = now
+    submission.household_id = household.id
+    db.session.flush()
+    _notify_staff(household, submission, now, updated)
+    return household, updated
+
+
+def _first_contact_title() -> str:
+    with force_locale("sv"):
+        return _("First contact")
+
+
+@job("purge-unconfirmed")
+def purge_unconfirmed(now: datetime) -> int:
+    """Delete submissions nobody confirmed within INTEREST_CONFIRM_DAYS days."""
+    cutoff = now - timedelta(days=current_app.config["INTEREST_CONFIRM_DAYS"])
+    deleted = db.session.execute(
+        delete(InterestSubmission)
+        .where(InterestSubmission.status == "pending", InterestSubmission.created_at < cutoff)
+        .returning(InterestSubmission.id)
+        .execution_options(synchronize_session=False)
+    )
+    return len(deleted.all())
