@@ -25,8 +25,12 @@ run: install
 	$(FLASK) lotsen seed-demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+node_modules/axe-core: package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent; \
+	  else echo "npm not found: the accessibility (axe-core) tests will be skipped"; fi
+
 ## Lint and run the whole suite against SQLite and PostgreSQL
-test: install
+test: install node_modules/axe-core
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

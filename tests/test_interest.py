@@ -269,3 +269,32 @@ def test_privacy_and_accessibility_pages_in_each_language(client, public):
         assert text in client.get(f"/privacy?lang={lang}").get_data(as_text=True)
     page = client.get("/accessibility?lang=nl").get_data(as_text=True)
     assert "Een probleem melden" in page and "mailto:" in page
+
+
+def test_rate_limit_is_shared_by_workers_through_redis(app, database):
+    """Two app instances (two gunicorn workers) count against one limit in Redis."""
+    import redis
+
+    from lotsen import create_app
+    from tests.conftest import IN_CI, make_config
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, db=15, socket_connect_timeout=2).flushdb()
+    except redis.exceptions.ConnectionError:
+        message = "Redis is not running on 127.0.0.1:6379: shared rate-limit test skipped."
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    settings = {
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+        "INTEREST_RATE_LIMIT": "3/minute",
+    }
+    workers = [create_app(make_config(database, **settings)) for _ in range(2)]
+    statuses = []
+    try:
+        for i in range(4):
+            client = workers[i % 2].test_client()
+            statuses.append(client.post("/interest?lang=en", data={"email": "x"}).status_code)
+    finally:
+        limiter.init_app(app)  # the limiter object is shared: give the suite's app its own back
+    assert statuses == [400, 400, 400, 429]
