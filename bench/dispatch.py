@@ -15,45 +15,29 @@ The last line printed is one JSON object of figures.
 
 import argparse
 import json
-import os
 import random
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import analyze, bench_app, free_port
+from sqlalchemy import delete, insert, update
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, delete, insert, text, update  # noqa: E402
+from lotsen.accounts.models import Role
+from lotsen.accounts.services import create_user
+from lotsen.extensions import db
+from lotsen.followups.models import FollowUp
+from lotsen.followups.notify import due_reminders
+from lotsen.households.models import Household, household_municipality
+from lotsen.notifications.models import OutboxMessage
+from lotsen.notifications.services import dispatch_outbox
+from lotsen.workdays import STOCKHOLM
 
-from config import TestingConfig  # noqa: E402
-from lotsen import create_app  # noqa: E402
-from lotsen.accounts.models import Role  # noqa: E402
-from lotsen.accounts.services import create_user  # noqa: E402
-from lotsen.extensions import db  # noqa: E402
-from lotsen.followups.models import FollowUp  # noqa: E402
-from lotsen.followups.notify import due_reminders  # noqa: E402
-from lotsen.households.models import Household, household_municipality  # noqa: E402
-from lotsen.notifications.models import OutboxMessage  # noqa: E402
-from lotsen.notifications.services import dispatch_outbox  # noqa: E402
-from lotsen.workdays import STOCKHOLM  # noqa: E402
-
-PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CODES = ["2506", "2505", "2425", "2481", "2418", "2417", "2422", "2421", "2462", "2463"]
 CHUNK = 10_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def smtp_sink(port: int) -> subprocess.Popen:
@@ -145,12 +129,7 @@ def seed(n_followups: int, n_due: int, now: datetime) -> None:
     if rows:
         db.session.execute(insert(FollowUp.__table__), rows)
     db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-    else:
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
+    analyze()
 
 
 def reset() -> None:
@@ -160,57 +139,32 @@ def reset() -> None:
 
 
 def run(kind: str, n_followups: int, n_due: int, runs: int, smtp_port: int) -> dict:
-    tmp = tempfile.mkdtemp(prefix="lotsen-bench-")
-    schema = None
-    if kind == "sqlite":
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-    else:
-        schema = f"lotsen_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    config = type(
-        "BenchConfig",
-        (TestingConfig,),
-        {"SQLALCHEMY_DATABASE_URI": url, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port},
-    )
-    app = create_app(config)
     now = datetime.now(UTC)
-    try:
-        with app.app_context():
-            upgrade()
-            started = time.perf_counter()
-            seed(n_followups, n_due, now)
-            seed_ms = (time.perf_counter() - started) * 1000
-            ticks, sends, queued_counts = [], [], set()
-            for _ in range(runs):
-                reset()
-                t = time.perf_counter()
-                queued = due_reminders(now)
-                db.session.commit()
-                ticks.append((time.perf_counter() - t) * 1000)
-                t = time.perf_counter()
-                result = dispatch_outbox(now)
-                sends.append((time.perf_counter() - t) * 1000)
-                queued_counts.add((queued, result["sent"]))
-            assert queued_counts == {(n_due, n_due)}, queued_counts
-            figures = {
-                "seed_ms": seed_ms,
-                "tick_median_ms": statistics.median(ticks),
-                "send_median_ms": statistics.median(sends),
-                "send_per_s": n_due / (statistics.median(sends) / 1000),
-            }
-            print(f"{kind}: {figures}", file=sys.stderr)
-            return figures
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        if schema:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-        shutil.rmtree(tmp, ignore_errors=True)
+    settings = {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port}
+    with bench_app(kind, **settings) as (app, _url), app.app_context():
+        started = time.perf_counter()
+        seed(n_followups, n_due, now)
+        seed_ms = (time.perf_counter() - started) * 1000
+        ticks, sends, queued_counts = [], [], set()
+        for _ in range(runs):
+            reset()
+            t = time.perf_counter()
+            queued = due_reminders(now)
+            db.session.commit()
+            ticks.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            result = dispatch_outbox(now)
+            sends.append((time.perf_counter() - t) * 1000)
+            queued_counts.add((queued, result["sent"]))
+        assert queued_counts == {(n_due, n_due)}, queued_counts
+    figures = {
+        "seed_ms": seed_ms,
+        "tick_median_ms": statistics.median(ticks),
+        "send_median_ms": statistics.median(sends),
+        "send_per_s": n_due / (statistics.median(sends) / 1000),
+    }
+    print(f"{kind}: {figures}", file=sys.stderr)
+    return figures
 
 
 def main():

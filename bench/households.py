@@ -13,37 +13,24 @@ The last line printed is one JSON object with the figures (times in ms).
 
 import argparse
 import json
-import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import analyze, bench_app
+from sqlalchemy import event, insert, select, text
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, event, insert, select, text  # noqa: E402
+from config import TestingConfig
+from lotsen import create_app
+from lotsen.accounts.models import Role, User
+from lotsen.accounts.services import create_user
+from lotsen.contacts.models import Contact
+from lotsen.extensions import db
+from lotsen.households.models import Household, Person, StageChange, household_municipality
+from lotsen.households.search import phone_words, words
 
-from config import TestingConfig  # noqa: E402
-from lotsen import create_app  # noqa: E402
-from lotsen.accounts.models import Role, User  # noqa: E402
-from lotsen.accounts.services import create_user  # noqa: E402
-from lotsen.contacts.models import Contact  # noqa: E402
-from lotsen.extensions import db  # noqa: E402
-from lotsen.households.models import (  # noqa: E402
-    Household,
-    Person,
-    StageChange,
-    household_municipality,
-)
-from lotsen.households.search import phone_words, words  # noqa: E402
-
-PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CODES = ["2506", "2505", "2425", "2481", "2418", "2417", "2422", "2421", "2462", "2463"]
 STAGES = ["new", "contacted", "planning", "visit", "decided", "moved_in", "closed"]
 SOURCES = ["fair", "website", "social_media", "friend", "employer", "event"]
@@ -208,13 +195,7 @@ def seed(n_households: int, contacts_per: int) -> dict:
                 )
             )
         db.session.commit()
-        # VACUUM as autovacuum would after a bulk load: it sets the visibility map that
-        # index-only scans rely on.
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-    else:
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
+    analyze()
     return {
         "households": n_households,
         "contacts": total_contacts,
@@ -288,21 +269,8 @@ def measure(app, runs) -> dict:
 
 
 def run(kind: str, n: int, per: int, runs: int, keep: bool = False) -> dict:
-    schema = None
-    tmp = tempfile.mkdtemp(prefix="lotsen-bench-")
-    if kind == "sqlite":
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-    else:
-        schema = f"lotsen_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    config = type("BenchConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": url})
-    app = create_app(config)
-    try:
+    with bench_app(kind, keep=keep) as (app, _url):
         with app.app_context():
-            upgrade()
             seeded = seed(n, per)
         print(
             f"{kind}: seeded {seeded['households']} households, {seeded['contacts']} contacts "
@@ -310,20 +278,8 @@ def run(kind: str, n: int, per: int, runs: int, keep: bool = False) -> dict:
             file=sys.stderr,
         )
         figures = measure(app, runs)
-        print(f"{kind}: {figures}", file=sys.stderr)
-        return {"seed_ms": seeded["seed_ms"], **figures}
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        if keep:
-            print(f"{kind}: kept {url}", file=sys.stderr)
-        elif schema:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        if schema:
-            admin.dispose()
-        if not keep:
-            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{kind}: {figures}", file=sys.stderr)
+    return {"seed_ms": seeded["seed_ms"], **figures}
 
 
 def main():
