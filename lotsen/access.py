@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 from flask import abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import Select, false, select, true, union_all
+from sqlalchemy import Select, exists, false, or_, select, true, union_all
 from sqlalchemy.sql import ColumnElement
 
 from lotsen.accounts.models import Role, User
@@ -48,6 +48,9 @@ def enforce_access():
     return None
 
 
+_VISIBLE = Household.__table__.alias("visible")  # built once: aliasing copies every column
+
+
 def household_scope(user: User) -> ColumnElement[bool]:
     """SQL condition for the households ``user`` may see and change.
 
@@ -60,13 +63,31 @@ def household_scope(user: User) -> ColumnElement[bool]:
         return true()
     if user.role != Role.GUIDE:
         return false()
-    h = Household.__table__.alias("visible")
     return Household.id.in_(
         union_all(
             ids_in_municipalities(user.municipality_codes),
-            select(h.c.id).where(h.c.guide_id == user.id),
+            select(_VISIBLE.c.id).where(_VISIBLE.c.guide_id == user.id),
             select(HouseholdShare.household_id).where(HouseholdShare.user_id == user.id),
         )
+    )
+
+
+def household_visible(user: User) -> ColumnElement[bool]:
+    """The same rule as ``household_scope``, shaped for looking at one household: each
+    branch is an index look-up for that row, where the list form would gather every id."""
+    if user.role == Role.COORDINATOR:
+        return true()
+    if user.role != Role.GUIDE:
+        return false()
+    return or_(
+        Household.guide_id == user.id,
+        exists().where(
+            household_municipality.c.household_id == Household.id,
+            household_municipality.c.municipality_code.in_(sorted(user.municipality_codes)),
+        ),
+        exists().where(
+            HouseholdShare.household_id == Household.id, HouseholdShare.user_id == user.id
+        ),
     )
 
 
@@ -81,7 +102,7 @@ def get_household_or_404(household_id: int, options: Iterable = ()) -> Household
     """The household if the current user may see it; 404 otherwise (no existence leak)."""
     stmt = (
         select(Household)
-        .where(Household.id == household_id, household_scope(current_user))
+        .where(Household.id == household_id, household_visible(current_user))
         .options(*options)
     )
     household = db.session.scalars(stmt).unique().one_or_none()
@@ -91,7 +112,7 @@ def get_household_or_404(household_id: int, options: Iterable = ()) -> Household
 
 
 def can_see_household(user: User, household_id: int) -> bool:
-    stmt = select(Household.id).where(Household.id == household_id, household_scope(user))
+    stmt = select(Household.id).where(Household.id == household_id, household_visible(user))
     return db.session.scalar(stmt) is not None
 
 
@@ -102,7 +123,7 @@ def get_followup_or_404(followup_id: int):
     followup = db.session.scalars(
         select(FollowUp)
         .join(Household, Household.id == FollowUp.household_id)
-        .where(FollowUp.id == followup_id, household_scope(current_user))
+        .where(FollowUp.id == followup_id, household_visible(current_user))
     ).one_or_none()
     if followup is None:
         abort(404)

@@ -100,3 +100,31 @@ def test_guide_and_coordinator_cannot_manage_users(client, region):
         login(client, user)
         assert client.get("/admin/users").status_code == 403
         assert client.post("/admin/users/new", data={"email": "x@example.org"}).status_code == 403
+
+
+def test_list_scope_and_single_household_check_agree(app_ctx, region):
+    from lotsen.access import household_scope, household_visible
+    from lotsen.households.models import Household
+    from lotsen.households.services import share_household
+
+    lycksele = factories.user(Role.GUIDE, factories.LYCKSELE)
+    made = [
+        factories.household(factories.NORSJO, guide=region.norsjo_guide),
+        factories.household(factories.MALA, guide=region.mala_guide),
+        factories.household(factories.MALA, guide=region.mala_guide, others=[factories.NORSJO]),
+        factories.household(factories.LYCKSELE, guide=region.norsjo_guide),
+        factories.household(None),
+    ]
+    share_household(made[1], lycksele, region.mala_guide)
+    for user in (region.norsjo_guide, region.mala_guide, lycksele, region.coordinator,
+                 region.admin):
+        listed = set(db.session.scalars(select(Household.id).where(household_scope(user))))
+        one_by_one = {
+            h.id for h in made
+            if db.session.scalar(
+                select(Household.id).where(Household.id == h.id, household_visible(user))
+            )
+        }
+        assert listed == one_by_one, user.name
+        if user is region.norsjo_guide:  # own, interested in Norsjö, and guided elsewhere
+            assert listed == {made[0].id, made[2].id, made[3].id}

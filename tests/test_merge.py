@@ -16,7 +16,9 @@ from tests.conftest import login
 
 def test_guide_merges_two_records_of_one_household_keeping_all_history(client, region):
     g = region.norsjo_guide
-    keep = factories.household(guide=g, name="Familjen de Vries", email=None, tags=["vård"])
+    keep = factories.household(
+        guide=g, name="Familjen de Vries", email=None, tags=["vård"], phone="+31612345678"
+    )
     other = factories.household(
         guide=g,
         name="Familjen de Vries",
@@ -39,13 +41,13 @@ def test_guide_merges_two_records_of_one_household_keeping_all_history(client, r
 
     login(client, g)
     page = client.get(f"/households/{keep_id}").get_data(as_text=True)
-    assert f"(nummer {other_id}, sanne@example.nl)" in page  # offered: the same name
+    assert f"(nummer {other_id}, sanne@example.nl)" in page  # offered: the same phone
     response = client.post(f"/households/{keep_id}/merge", data={"other_id": other_id})
     assert response.status_code == 302
 
     assert db.session.get(Household, other_id) is None
     keep = db.session.get(Household, keep_id)
-    assert (keep.email, keep.phone) == ("sanne@example.nl", "+31612345678")  # empty ones filled
+    assert (keep.email, keep.phone) == ("sanne@example.nl", "+31612345678")  # empty one filled
     assert sorted(t.name for t in keep.tags) == ["barnfamilj", "vård"]
     summaries = db.session.scalars(select(Contact.summary).where(Contact.household_id == keep_id))
     assert sorted(summaries) == ["Första samtalet", "Mejl från mässan"]

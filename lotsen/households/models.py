@@ -76,6 +76,7 @@ class Household(db.Model):
     __table_args__ = (
         Index("ix_household_stage_last_contact", "stage", "last_contact_at"),
         Index("ix_household_primary_stage", "primary_municipality_code", "stage"),
+        Index("ix_household_stage_id", "stage", "id"),  # covering: "ids at this stage"
         Index("ix_household_guide_id", "guide_id", "id"),  # covering: "ids of my households"
     )
 

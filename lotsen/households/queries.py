@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import selectinload
 
 from lotsen.access import household_scope, ids_in_municipalities
 from lotsen.accounts.models import User
@@ -95,26 +95,48 @@ def list_households(user: User, f: Filters, page: int = 1, per_page: int = 50) -
     stmt = household_query(user, f)
     capped = stmt.with_only_columns(Household.id).order_by(None).limit(COUNT_LIMIT + 1)
     total = db.session.scalar(select(func.count()).select_from(capped.subquery()))
-    entity = Household
+    offset = (page - 1) * per_page
     if f.q:
         # Search first, then sort: as a fenced subquery (OFFSET 0) the planner takes the
         # text index and sorts the matches, instead of walking the sort index and testing
         # every household, which its fixed 2 % guess for prefix searches would make it do.
-        entity = aliased(Household, stmt.offset(0).subquery())
-        stmt = select(entity)
+        # Only the ids and sort keys go through the sort; the page's rows come after.
+        keys = (
+            stmt.with_only_columns(
+                Household.id,
+                Household.created_at,
+                Household.name,
+                Household.last_contact_at,
+                Household.move_date,
+            )
+            .offset(0)
+            .subquery()
+        )
+        ids = list(
+            db.session.scalars(
+                select(keys.c.id)
+                .order_by(*sort_columns(keys.c, f.sort))
+                .limit(per_page + 1)
+                .offset(offset)
+            )
+        )
+        page_stmt = select(Household).where(Household.id.in_(ids))
+    else:
+        page_stmt = stmt.order_by(*sort_columns(Household, f.sort)).limit(per_page + 1)
+        page_stmt = page_stmt.offset(offset)
     rows = list(
         db.session.scalars(
-            stmt.order_by(*sort_columns(entity, f.sort))
-            .limit(per_page + 1)
-            .offset((page - 1) * per_page)
-            .options(
-                selectinload(entity.guide),
-                selectinload(entity.primary_municipality),
-                selectinload(entity.tags),
-                selectinload(entity.persons),
+            page_stmt.options(
+                selectinload(Household.guide),
+                selectinload(Household.primary_municipality),
+                selectinload(Household.tags),
+                selectinload(Household.persons),
             )
         )
     )
+    if f.q:
+        position = {id_: i for i, id_ in enumerate(ids)}
+        rows.sort(key=lambda h: position[h.id])
     return Page(
         items=rows[:per_page],
         total=total if total <= COUNT_LIMIT else None,

@@ -2,7 +2,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lotsen.access import (
     HOUSEHOLD_ROLES,
@@ -47,8 +47,8 @@ PAGE_OPTIONS = (
     selectinload(Household.municipalities),
     selectinload(Household.tags),
     selectinload(Household.shares).joinedload(HouseholdShare.user),
-    selectinload(Household.guide),
-    selectinload(Household.primary_municipality),
+    joinedload(Household.guide),
+    joinedload(Household.primary_municipality),
 )
 
 bp = Blueprint("households", __name__, url_prefix="/households")
