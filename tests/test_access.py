@@ -116,11 +116,17 @@ def test_list_scope_and_single_household_check_agree(app_ctx, region):
         factories.household(None),
     ]
     share_household(made[1], lycksele, region.mala_guide)
-    for user in (region.norsjo_guide, region.mala_guide, lycksele, region.coordinator,
-                 region.admin):
+    for user in (
+        region.norsjo_guide,
+        region.mala_guide,
+        lycksele,
+        region.coordinator,
+        region.admin,
+    ):
         listed = set(db.session.scalars(select(Household.id).where(household_scope(user))))
         one_by_one = {
-            h.id for h in made
+            h.id
+            for h in made
             if db.session.scalar(
                 select(Household.id).where(Household.id == h.id, household_visible(user))
             )

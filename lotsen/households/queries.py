@@ -4,14 +4,26 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from lotsen.access import household_scope, ids_in_municipalities
 from lotsen.accounts.models import User
 from lotsen.db import utcnow
 from lotsen.extensions import db
-from lotsen.households.models import Household, Tag, household_tag
+from lotsen.households.models import Household, Person, Tag, household_tag
 from lotsen.households.search import match_clause
+from lotsen.households.vocab import PersonKind
+
+LIST_COLUMNS = (
+    Household.id,
+    Household.name,
+    Household.country,
+    Household.stage,
+    Household.primary_municipality_code,
+    Household.guide_id,
+    Household.last_contact_at,
+    Household.created_at,
+)
 
 COUNT_LIMIT = 1000  # past this the list says "more than 1 000": counting on costs time
 
@@ -48,6 +60,7 @@ class Page:
     per_page: int
     has_next: bool
     count_limit: int
+    members: dict[int, tuple[int, int]]  # household id: (adults, children)
 
     @property
     def pages(self) -> int | None:
@@ -93,8 +106,6 @@ def household_query(user: User, f: Filters) -> Select:
 
 def list_households(user: User, f: Filters, page: int = 1, per_page: int = 50) -> Page:
     stmt = household_query(user, f)
-    capped = stmt.with_only_columns(Household.id).order_by(None).limit(COUNT_LIMIT + 1)
-    total = db.session.scalar(select(func.count()).select_from(capped.subquery()))
     offset = (page - 1) * per_page
     if f.q:
         # Search first, then sort: as a fenced subquery (OFFSET 0) the planner takes the
@@ -112,31 +123,34 @@ def list_households(user: User, f: Filters, page: int = 1, per_page: int = 50) -
             .offset(0)
             .subquery()
         )
-        ids = list(
-            db.session.scalars(
-                select(keys.c.id)
-                .order_by(*sort_columns(keys.c, f.sort))
-                .limit(per_page + 1)
-                .offset(offset)
-            )
-        )
+        # the matches are all sorted anyway: counting them on the way costs nothing more
+        found = db.session.execute(
+            select(keys.c.id, func.count().over())
+            .order_by(*sort_columns(keys.c, f.sort))
+            .limit(per_page + 1)
+            .offset(offset)
+        ).all()
+        ids = [id_ for id_, _total in found]
+        total = found[0][1] if found else _capped_count(stmt)
         page_stmt = select(Household).where(Household.id.in_(ids))
     else:
+        total = _capped_count(stmt)
         page_stmt = stmt.order_by(*sort_columns(Household, f.sort)).limit(per_page + 1)
         page_stmt = page_stmt.offset(offset)
     rows = list(
         db.session.scalars(
             page_stmt.options(
+                load_only(*LIST_COLUMNS),  # a list row shows a few columns: load only those
                 selectinload(Household.guide),
                 selectinload(Household.primary_municipality),
                 selectinload(Household.tags),
-                selectinload(Household.persons),
             )
         )
     )
     if f.q:
         position = {id_: i for i, id_ in enumerate(ids)}
         rows.sort(key=lambda h: position[h.id])
+    members = _member_counts([h.id for h in rows[:per_page]])
     return Page(
         items=rows[:per_page],
         total=total if total <= COUNT_LIMIT else None,
@@ -144,4 +158,27 @@ def list_households(user: User, f: Filters, page: int = 1, per_page: int = 50) -
         per_page=per_page,
         has_next=len(rows) > per_page,
         count_limit=COUNT_LIMIT,
+        members=members,
     )
+
+
+def _capped_count(stmt: Select) -> int:
+    """How many rows ``stmt`` selects, counting no further than COUNT_LIMIT + 1."""
+    capped = stmt.with_only_columns(Household.id).order_by(None).limit(COUNT_LIMIT + 1)
+    return db.session.scalar(select(func.count()).select_from(capped.subquery()))
+
+
+def _member_counts(ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(adults, children) per household, counted in SQL rather than loaded."""
+    counts = dict.fromkeys(ids, (0, 0))
+    if not ids:
+        return counts
+    rows = db.session.execute(
+        select(Person.household_id, Person.kind, func.count())
+        .where(Person.household_id.in_(ids))
+        .group_by(Person.household_id, Person.kind)
+    )
+    for household_id, kind, n in rows:
+        adults, children = counts[household_id]
+        counts[household_id] = (n, children) if kind == PersonKind.ADULT else (adults, n)
+    return counts

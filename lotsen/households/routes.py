@@ -9,7 +9,7 @@ from lotsen.access import (
     allow,
     can_see_household,
     get_household_or_404,
-    household_scope,
+    household_visible,
 )
 from lotsen.accounts.models import User
 from lotsen.accounts.services import active_guides
@@ -138,7 +138,7 @@ def render_household(household: Household, status: int = 200, **forms):
             followups=open_followups(household),
             timeline=items,
             timeline_truncated=truncated,
-            duplicates=possible_duplicates(household, household_scope(current_user)),
+            duplicates=possible_duplicates(household, household_visible(current_user)),
             **forms,
         ),
         status,
