@@ -38,6 +38,7 @@ def live_server(tmp_path_factory):
             municipality=factories.NORSJO, name="Anders Forsberg", email="lots.norsjo@example.org"
         )
         mala = factories.household(factories.MALA, name="Familjen Malå")
+        factories.household(factories.NORSJO, guide=guide, name="Familjen Lindqvist")
         db.session.commit()
         email, hidden_id = guide.email, mala.id
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -138,3 +139,29 @@ def test_form_errors_are_announced_and_linked(live_server, page):
     assert "phone-error" in described
     assert "Telefonnumret är inte giltigt" in page.locator("#phone-error").inner_text()
     assert page.problems == []
+
+
+def test_staff_pages_have_no_accessibility_violations(live_server, page):
+    """The guides work in these pages all day: WCAG 2.1 AA holds for them too."""
+    from tests.test_browser_interest import axe_violations
+
+    base = live_server["url"]
+    page.goto(f"{base}/login")
+    assert axe_violations(page) == [], "login"
+    page.get_by_label("E-post").fill(live_server["email"])
+    page.get_by_label("Lösenord").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url(f"{base}/my-day")
+    assert axe_violations(page) == [], "my day"
+    page.goto(f"{base}/households")
+    assert axe_violations(page) == [], "list"
+    page.goto(f"{base}/households/new")
+    assert axe_violations(page) == [], "new household"
+    page.get_by_role("button", name="Spara").click()
+    page.locator(".error-summary").wait_for()
+    assert axe_violations(page) == [], "new household, errors"
+    page.goto(f"{base}/households")
+    page.get_by_role("link", name="Familjen Lindqvist").click()
+    assert axe_violations(page) == [], "household page"
+    page.goto(f"{base}/settings")
+    assert axe_violations(page) == [], "settings"
