@@ -92,7 +92,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key-that-is-long-enough-0123456789"  # noqa: S105
     WTF_CSRF_ENABLED = False
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_DATABASE_URI = "sqlite://"  # the tests give each run its own database
     INTEREST_RATE_LIMIT = "1000/minute"
 
 

@@ -54,16 +54,14 @@ def today():
 @bp.route("/my-day")
 @allow(*HOUSEHOLD_ROLES)
 def my_day_page():
-    day = my_day(current_user, today())
-    guides = overdue_by_guide(today()) if current_user.role == Role.COORDINATOR else None
-    unassigned = unassigned_open(today()) if current_user.role == Role.COORDINATOR else None
+    day = today()
+    coordinator = current_user.role == Role.COORDINATOR
     return render_template(
         "followups/my_day.html",
-        day=day,
-        guides=guides,
-        unassigned=unassigned,
-        today=today(),
-        snooze_form=SnoozeForm(formdata=None),
+        day=my_day(current_user, day),
+        guides=overdue_by_guide(day) if coordinator else None,
+        unassigned=unassigned_open(day) if coordinator else None,
+        today=day,
     )
 
 
