@@ -1,8 +1,11 @@
 """Form base class and shared fields."""
 
+import secrets
+
+from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, SelectChoice
+from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice
 from wtforms import RadioField as _RadioField
 from wtforms import SelectField as _SelectField
 from wtforms import SelectMultipleField as _SelectMultipleField
@@ -98,3 +101,25 @@ class MultiCheckboxField(SelectMultipleField):
         for value in self.data or ():
             if str(value) not in valid:
                 raise ValidationError(_l("Not a valid choice."))
+
+
+DONE_FORMS_KEPT = 20
+
+
+class SubmitOnce:
+    """A form mixin against double submits (a double click, a resent POST): each rendered
+    form carries a random key; a key already used in this session leads to what its first
+    submit made instead of making it again."""
+
+    once = HiddenField(default=lambda: secrets.token_urlsafe(12))
+
+    def done_before(self) -> str | None:
+        """Where the first submit of this form went, if it was submitted already."""
+        return session.get("done_forms", {}).get(self.once.data) if self.once.data else None
+
+    def remember_done(self, url: str) -> None:
+        if not self.once.data:
+            return
+        done = dict(session.get("done_forms", {}))
+        done[self.once.data] = url
+        session["done_forms"] = dict(list(done.items())[-DONE_FORMS_KEPT:])

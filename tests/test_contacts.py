@@ -106,3 +106,15 @@ def test_bad_contact_input_saves_nothing_and_keeps_the_text(client, region):
             assert "Behåll mig</textarea>" in page
     assert db.session.scalars(select(Contact)).all() == []
     assert db.session.scalars(select(FollowUp)).all() == []
+
+
+def test_a_double_click_logs_one_contact(client, region):
+    h = factories.household(guide=region.norsjo_guide)
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    page = client.get(f"/households/{h.id}").get_data(as_text=True)
+    once = re.search(r'name="once" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"channel": "phone", "direction": "out", "summary": "Ett samtal", "once": once}
+    for _ in range(2):
+        assert client.post(f"/households/{h.id}/contacts", data=data).status_code == 302
+    assert len(db.session.scalars(select(Contact)).all()) == 1

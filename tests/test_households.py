@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -373,3 +375,16 @@ def test_list_and_page_need_a_fixed_number_of_queries(client, region, count_quer
     ]
     assert small == large
     assert large[0] <= 12 and large[1] <= 12 and large[2] <= 16
+
+
+def test_a_double_click_registers_one_household(client, region):
+    login(client, region.norsjo_guide)
+    page = client.get("/households/new").get_data(as_text=True)
+    once = re.search(r'name="once" type="hidden" value="([^"]+)"', page).group(1)
+    first = client.post("/households/new", data=form(once=once))
+    second = client.post("/households/new", data=form(once=once))
+    assert first.status_code == second.status_code == 302
+    assert second.headers["Location"] == first.headers["Location"]
+    assert count(Household) == 1
+    client.post("/households/new", data=form(once="another-form"))
+    assert count(Household) == 2  # a new form is a new household

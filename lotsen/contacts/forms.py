@@ -8,7 +8,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from lotsen.contacts.models import CHANNEL_LABELS, DIRECTION_LABELS, Channel, Direction
 from lotsen.db import utcnow
-from lotsen.forms import BaseForm, RadioField, SelectField
+from lotsen.forms import BaseForm, RadioField, SelectField, SubmitOnce
 from lotsen.households.forms import SHORT_NOTE
 
 
@@ -16,7 +16,7 @@ def local_tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
-class ContactForm(BaseForm):
+class ContactForm(SubmitOnce, BaseForm):
     channel = SelectField(
         _l("Channel"), choices=list(CHANNEL_LABELS.items()), default=Channel.PHONE
     )

@@ -16,6 +16,9 @@ bp = Blueprint("contacts", __name__)
 def log(household_id: int):
     household = get_household_or_404(household_id, PAGE_OPTIONS)
     form = ContactForm()
+    target = url_for("households.view", household_id=household.id)
+    if form.done_before():
+        return redirect(target)  # a second click: the contact is logged already
     if not form.validate():
         return render_household(household, 400, contact_form=form)
     log_contact(
@@ -29,4 +32,5 @@ def log(household_id: int):
     )
     db.session.commit()
     flash(_("The contact has been logged."), "success")
-    return redirect(url_for("households.view", household_id=household.id))
+    form.remember_done(target)
+    return redirect(target)

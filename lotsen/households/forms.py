@@ -34,6 +34,7 @@ from lotsen.forms import (
     OptionalSelectField,
     SelectField,
     StrippedForm,
+    SubmitOnce,
 )
 from lotsen.households.services import EDITABLE_FIELDS, PERSON_FIELDS, HouseholdData
 from lotsen.households.vocab import (
@@ -110,7 +111,7 @@ class PersonForm(StrippedForm):
             raise ValidationError(_l("Each member needs a first name."))
 
 
-class HouseholdForm(BaseForm):
+class HouseholdForm(SubmitOnce, BaseForm):
     version = HiddenField()
     name = StringField(
         _l("Household name"),

@@ -94,12 +94,16 @@ def new():
     if request.method == "GET":
         form.primary_municipality_code.data = current_user.municipality_code
         form.guide_id.data = current_user.id if current_user.is_guide else None
+    if form.is_submitted() and (earlier := form.done_before()):
+        return redirect(earlier)  # a second click: the household exists already
     if form.validate_on_submit():
         guide = db.session.get(User, form.guide_id.data) if form.guide_id.data else None
         household = create_household(form.household_data(), by=current_user, guide=guide)
         db.session.commit()
         flash(_("The household has been registered."), "success")
-        return redirect(url_for("households.view", household_id=household.id))
+        target = url_for("households.view", household_id=household.id)
+        form.remember_done(target)
+        return redirect(target)
     return render_template(
         "households/form.html", form=form, household=None
     ), 400 if form.errors else 200

@@ -17,7 +17,7 @@ from lotsen.households.services import HouseholdData, create_household
 from lotsen.households.vocab import Source
 from lotsen.interest.models import InterestSubmission
 from lotsen.jobs import job
-from lotsen.notifications.services import Mail, enqueue_many
+from lotsen.notifications.services import Mail, enqueue, enqueue_many
 from lotsen.workdays import add_working_days, local_date
 
 PRIVACY_VERSION = "2026-11-26"
@@ -84,16 +84,14 @@ def submit(data: dict, *, locale: str, now: datetime) -> InterestSubmission:
             )
         )
         subject = _("Please confirm your interest – Move Up North")
-    enqueue_many(
-        [
-            Mail(
-                key=f"confirm:{submission.id}",
-                kind="confirm",
-                to=submission.email,
-                subject=subject,
-                body=body,
-            )
-        ],
+    enqueue(
+        Mail(
+            key=f"confirm:{submission.id}",
+            kind="confirm",
+            to=submission.email,
+            subject=subject,
+            body=body,
+        ),
         now,
     )
     return submission
