@@ -12,12 +12,12 @@ bp = Blueprint("ops", __name__, url_prefix="/admin/scheduler")
 
 def schedule_label(job: JobHealth) -> str:
     if job.interval_job:
-        return _("every %(duration)s", duration=format_timedelta(job.period, threshold=100))
+        return _("every %(duration)s", duration=format_timedelta(job.period))
     if job.name == "daily-digest":
         return _("at %(time)s on working days", time=current_app.config["SCHEDULER_DIGEST_TIME"])
     if job.name == "backup":
         return _("daily at %(time)s", time=current_app.config["BACKUP_TIME"])
-    return _("every %(duration)s", duration=format_timedelta(job.period, threshold=100))
+    return _("every %(duration)s", duration=format_timedelta(job.period))
 
 
 @bp.route("")
@@ -30,7 +30,7 @@ def health():
         "ops/health.html",
         jobs=job_health(current_app.config, now),
         backlog=backlog,
-        oldest_age=format_timedelta(age, threshold=100) if age is not None else None,
+        oldest_age=format_timedelta(age) if age is not None else None,
         now=now,
         schedule_label=schedule_label,
     )
