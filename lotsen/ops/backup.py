@@ -173,13 +173,23 @@ def _sqlite_revision(path: Path) -> str | None:
         conn.close()
 
 
-def _pg_revision(path: Path) -> str | None:
+def _pg_revision(path: Path, schema: str) -> str | None:
     pg_restore = _pg_tool("pg_restore")
     listed = _run([pg_restore, "--list", str(path)])
     if listed.returncode != 0:
         raise BackupError(
             f"{path} is not a readable pg_dump archive ({listed.stderr.strip()}). Not restored."
         )
+    schemas = set(re.findall(r"^\d+; \d+ \d+ TABLE (\S+) ", listed.stdout, re.MULTILINE))
+    if schemas and schema not in schemas:
+        # pg_restore writes into the schema named in the archive, whatever the URL says
+        raise BackupError(
+            f"{path} holds the schema {', '.join(sorted(schemas))}, but this database uses "
+            f"{schema}. Not restored."
+        )
+    whole = _run([pg_restore, "--file=/dev/null", str(path)])  # reads every data block
+    if whole.returncode != 0:
+        raise BackupError(f"{path} is damaged ({whole.stderr.strip()}). Not restored.")
     data = _run([pg_restore, "--data-only", "--table=alembic_version", "--file=-", str(path)])
     if data.returncode != 0:
         raise BackupError(f"{path} is damaged ({data.stderr.strip()}). Not restored.")
@@ -205,7 +215,7 @@ def restore(path: str | Path, force: bool = False) -> str:
     if backend == "sqlite":
         revision = _sqlite_revision(path)
     elif backend == "postgresql":
-        revision = _pg_revision(path)
+        revision = _pg_revision(path, _pg_target(url)[1] or "public")
     else:
         raise BackupError(f"Restoring into {backend} databases is not supported.")
     _known_revision(revision)
