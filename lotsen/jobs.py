@@ -130,4 +130,8 @@ def run(name: str, now: datetime | None = None, lease: timedelta = timedelta(min
         error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        _finish(name, now, exclusive, error)
+        try:
+            _finish(name, now, exclusive, error)
+        except Exception:  # noqa: BLE001 - the job's own outcome (or error) matters more
+            db.session.rollback()
+            log.exception("job %s: its outcome could not be recorded", name)
