@@ -154,7 +154,8 @@ def test_banner_for_admins_and_coordinators_while_the_scheduler_is_stale(client,
     page = client.get("/households").get_data(as_text=True)
     assert "Påminnelser skickas inte: schemaläggaren har aldrig körts." in page
     login(client, region.admin)
-    assert banner(client, "/admin/users")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "scheduler-banner" in page and 'href="/admin/scheduler"' in page
     login(client, region.norsjo_guide)
     assert not banner(client)
 
