@@ -47,7 +47,7 @@ update-translations: $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  --omit-header --project Lotsen --ignore-dirs ".venv instance .git" \
 	  -o lotsen/translations/messages.pot .
-	$(BIN)/pybabel update -N --no-location -i lotsen/translations/messages.pot -d lotsen/translations
+	$(BIN)/pybabel update -N -w 100 -i lotsen/translations/messages.pot -d lotsen/translations
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -81,6 +81,15 @@ class Config:
     SCHEDULER_DIGEST_TIME = os.environ.get("SCHEDULER_DIGEST_TIME", "07:00")
     SCHEDULER_MISFIRE_GRACE_SECONDS = _int("SCHEDULER_MISFIRE_GRACE_SECONDS", 6 * 3600)
     HOUSEHOLDS_PER_PAGE = _int("HOUSEHOLDS_PER_PAGE", 50)
+
+    # Operations (README, "Operating Lotsen"): backups and log lines
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", "")  # set: a nightly backup job runs
+    BACKUP_KEEP = _int("BACKUP_KEEP", 14)  # newest backups kept in BACKUP_DIR
+    BACKUP_TIME = os.environ.get("BACKUP_TIME", "02:30")  # Europe/Stockholm
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json": one JSON object a line
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # Logged SQL errors must not carry the values (names, e-mail addresses) of a statement.
+    SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
 

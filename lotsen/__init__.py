@@ -28,6 +28,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_blueprints(app)
     register_hooks(app)
     register_cli(app)
+    from lotsen.ops import init_app as init_operations
+
+    init_operations(app)
     return app
 
 

@@ -32,6 +32,11 @@ class JobLease(db.Model):
     holder: Mapped[str | None] = mapped_column(String(100))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_outcome: Mapped[str | None] = mapped_column(String(10))  # "ok" or "error"
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when a scheduler process first planned this job: "never ran" is judged from here
+    scheduled_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<JobLease {self.name} {self.holder} {self.expires_at}>"
@@ -49,12 +54,16 @@ def job(name: str, exclusive: bool = True):
     return register
 
 
-def _take_lease(name: str, now: datetime, ttl: timedelta) -> bool:
+def _ensure_row(name: str) -> None:
     try:
         with db.session.begin_nested():
             db.session.execute(insert(JobLease).values(name=name))
     except IntegrityError:
         pass  # the row is there already
+
+
+def _take_lease(name: str, now: datetime, ttl: timedelta) -> bool:
+    _ensure_row(name)
     taken = db.session.execute(
         update(JobLease)
         .where(
@@ -72,11 +81,32 @@ def _take_lease(name: str, now: datetime, ttl: timedelta) -> bool:
     return taken is not None
 
 
-def _release_lease(name: str, now: datetime) -> None:
+def _finish(name: str, now: datetime, exclusive: bool, error: str | None) -> None:
+    """Release the lease (exclusive jobs) and record the run's outcome for the health page."""
+    _ensure_row(name)
+    values = {
+        "last_run_at": now,
+        "last_outcome": "error" if error else "ok",
+        "last_error": error[:500] if error else None,
+    }
+    if error is None:
+        values["last_ok_at"] = now
+    query = update(JobLease).where(JobLease.name == name)
+    if exclusive:
+        query = query.where(JobLease.holder == WORKER_ID)
+        values |= {"holder": None, "expires_at": None}
+    db.session.execute(query.values(**values))
+    db.session.commit()
+
+
+def mark_scheduled(names, now: datetime) -> None:
+    """A scheduler process starts: remember since when each job is planned (first time only)."""
+    for name in names:
+        _ensure_row(name)
     db.session.execute(
         update(JobLease)
-        .where(JobLease.name == name, JobLease.holder == WORKER_ID)
-        .values(holder=None, expires_at=None, last_run_at=now)
+        .where(JobLease.name.in_(list(names)), JobLease.scheduled_since.is_(None))
+        .values(scheduled_since=now)
     )
     db.session.commit()
 
@@ -89,14 +119,19 @@ def run(name: str, now: datetime | None = None, lease: timedelta = timedelta(min
     if exclusive and not _take_lease(name, now, lease):
         log.info("job %s: another process holds the lease; skipped", name)
         return None
+    error = None
     try:
         result = fn(now)
         db.session.commit()
         return result
-    except Exception:
+    except Exception as exc:
         db.session.rollback()
         log.exception("job %s failed", name)
+        error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        if exclusive:
-            _release_lease(name, now)
+        try:
+            _finish(name, now, exclusive, error)
+        except Exception:  # noqa: BLE001 - the job's own outcome (or error) matters more
+            db.session.rollback()
+            log.exception("job %s: its outcome could not be recorded", name)

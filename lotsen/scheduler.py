@@ -20,6 +20,7 @@ from lotsen.db import utcnow
 from lotsen.followups import notify, rules  # noqa: F401  (registers their jobs)
 from lotsen.interest import services as interest_services  # noqa: F401
 from lotsen.notifications import services  # noqa: F401  (registers dispatch-outbox)
+from lotsen.ops import backup  # noqa: F401  (registers the nightly backup)
 from lotsen.workdays import STOCKHOLM
 
 log = logging.getLogger(__name__)
@@ -27,13 +28,17 @@ log = logging.getLogger(__name__)
 
 def triggers(config) -> dict[str, object]:
     hour, minute = (int(x) for x in config["SCHEDULER_DIGEST_TIME"].split(":"))
-    return {
+    planned = {
         "dispatch-outbox": IntervalTrigger(seconds=config["SCHEDULER_OUTBOX_SECONDS"]),
         "due-reminders": IntervalTrigger(seconds=config["SCHEDULER_REMINDER_SECONDS"]),
         "evaluate-rules": IntervalTrigger(minutes=config["SCHEDULER_RULES_MINUTES"]),
         "daily-digest": CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM),
         "purge-unconfirmed": CronTrigger(minute=17, timezone=STOCKHOLM),  # hourly
     }
+    if config.get("BACKUP_DIR"):
+        b_hour, b_minute = (int(x) for x in config.get("BACKUP_TIME", "02:30").split(":"))
+        planned["backup"] = CronTrigger(hour=b_hour, minute=b_minute, timezone=STOCKHOLM)
+    return planned
 
 
 def missed_at_start(config, now: datetime) -> list[str]:
@@ -66,8 +71,11 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 
         return run
 
-    for name, trigger in triggers(app.config).items():
+    planned = triggers(app.config)
+    for name, trigger in planned.items():
         scheduler.add_job(runner(name), trigger, id=name, name=name, replace_existing=True)
+    with app.app_context():
+        jobs.mark_scheduled(planned, utcnow())
     for name in missed_at_start(app.config, utcnow()):
         scheduler.add_job(runner(name), id=f"{name}-catch-up", name=f"{name} (catch-up)")
     return scheduler

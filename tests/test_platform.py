@@ -67,7 +67,8 @@ def test_database_url_picks_psycopg(monkeypatch):
 def test_healthz_reports_the_database(client, db_dialect):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "dialect": db_dialect}
+    assert response.json["status"] == "ok"
+    assert response.json["database"] == "ok" and response.json["dialect"] == db_dialect
 
 
 def test_healthz_says_503_when_the_database_is_down(tmp_path):

@@ -104,7 +104,9 @@ def authenticate(email: str, password: str, ip: str) -> LoginResult:
             outcome=result.outcome,
         )
     )
-    current_app.logger.info("login attempt email=%s ip=%s outcome=%s", email, ip, result.outcome)
+    current_app.logger.info(  # the account's id, never the address typed (personal data)
+        "login attempt user=%s outcome=%s", user.id if user else "-", result.outcome
+    )
     db.session.flush()
     return result
 

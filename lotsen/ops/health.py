@@ -1,0 +1,133 @@
+"""Is the scheduler doing its work? Each job's last run and outcome, and the outbox backlog.
+
+A job is *stale* when its last successful run is older than twice its interval (a job that
+keeps failing is as bad as one that does not run), or, for the daily digest, when a working
+day's digest time passed more than ``DIGEST_SLACK`` ago without a run since. A job that never
+ran is judged from the moment a scheduler process first planned it (``scheduled_since``);
+a job that no scheduler ever planned is stale at once: the scheduler was never started.
+Everything is a function of ``now``.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from apscheduler.triggers.interval import IntervalTrigger
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+
+from lotsen.extensions import db
+from lotsen.jobs import JobLease
+from lotsen.notifications.models import OutboxMessage, OutboxStatus
+from lotsen.workdays import is_working_day, local_date, local_to_utc
+
+DIGEST_SLACK = timedelta(hours=1)
+
+JOB_LABELS = {
+    "dispatch-outbox": _l("Sending e-mails"),
+    "due-reminders": _l("Reminders of timed follow-ups"),
+    "evaluate-rules": _l("Follow-up rules"),
+    "daily-digest": _l("Daily digest"),
+    "purge-unconfirmed": _l("Deleting unconfirmed interest forms"),
+    "backup": _l("Nightly backup"),
+}
+
+
+@dataclass
+class JobHealth:
+    name: str
+    period: timedelta  # the time between two planned runs
+    interval_job: bool  # True: every `period`; False: at fixed clock times (cron)
+    last_run_at: datetime | None
+    last_outcome: str | None
+    last_error: str | None
+    last_ok_at: datetime | None
+    next_run_at: datetime | None
+    stale: bool
+
+    @property
+    def label(self):
+        return JOB_LABELS.get(self.name, self.name)
+
+
+def _period(trigger, now: datetime) -> timedelta:
+    if isinstance(trigger, IntervalTrigger):
+        return trigger.interval
+    first = trigger.get_next_fire_time(None, now)
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
+    return second - first
+
+
+def _last_digest_due(config, now: datetime) -> datetime | None:
+    """The latest working day's digest time that lies more than DIGEST_SLACK before now."""
+    hour, minute = (int(x) for x in config["SCHEDULER_DIGEST_TIME"].split(":"))
+    day = local_date(now)
+    for _ in range(14):
+        if is_working_day(day):
+            at = local_to_utc(day, datetime.min.time().replace(hour=hour, minute=minute))
+            if at + DIGEST_SLACK <= now:
+                return at
+        day -= timedelta(days=1)
+    return None
+
+
+def job_health(config, now: datetime) -> list[JobHealth]:
+    """Every planned job (as the scheduler process would plan it with this configuration)."""
+    from lotsen.scheduler import triggers
+
+    rows = {row.name: row for row in db.session.scalars(select(JobLease))}
+    result = []
+    for name, trigger in triggers(config).items():
+        row = rows.get(name)
+        period = _period(trigger, now)
+        last_run = row.last_run_at if row else None
+        last_ok = row.last_ok_at if row else None
+        reference = last_ok or (row.scheduled_since if row else None)
+        stale = reference is None or now - reference > 2 * period
+        if name == "daily-digest" and not stale:
+            due = _last_digest_due(config, now)
+            stale = due is not None and reference < due
+        if isinstance(trigger, IntervalTrigger):
+            next_run = (last_run or reference or now) + period
+        else:
+            next_run = trigger.get_next_fire_time(None, now)
+        result.append(
+            JobHealth(
+                name=name,
+                period=period,
+                interval_job=isinstance(trigger, IntervalTrigger),
+                last_run_at=last_run,
+                last_outcome=row.last_outcome if row else None,
+                last_error=row.last_error if row else None,
+                last_ok_at=last_ok,
+                next_run_at=next_run,
+                stale=stale,
+            )
+        )
+    return result
+
+
+def stale_jobs(config, now: datetime) -> list[JobHealth]:
+    return [j for j in job_health(config, now) if j.stale]
+
+
+def stale_since(stale: list[JobHealth]) -> datetime | None:
+    """Since when work is missing: the oldest last success (None: some job never ran)."""
+    moments = [j.last_ok_at for j in stale]
+    return None if None in moments else min(moments)
+
+
+def outbox_backlog(now: datetime) -> dict:
+    """Pending (and claimed) e-mails, failed ones, and how long the oldest has waited."""
+    waiting = OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.CLAIMED])
+    pending, failed, oldest = db.session.execute(
+        select(
+            func.count(case((waiting, 1))),
+            func.count(case((OutboxMessage.status == OutboxStatus.FAILED, 1))),
+            func.min(case((waiting, OutboxMessage.created_at))),
+        )
+    ).one()
+    return {
+        "pending": pending,
+        "failed": failed,
+        "oldest_pending_age": now - oldest if oldest is not None else None,
+    }
