@@ -301,7 +301,7 @@ def test_csv_variants_read_alike(app_ctx, region, content):
         ("lista.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "old Excel file"),
         ("lista.pdf", b"%PDF-1.4 ...", "Only CSV and Excel"),
         ("lista.xlsx", b"PK\x03\x04 broken", "cannot be read"),
-        ("lista.csv", b"", "Choose a file"),
+        ("lista.csv", b"", "The file is empty."),
         ("lista.csv", b"Namn;E-post\n", "no households under it"),
     ],
 )
@@ -318,8 +318,14 @@ def test_unreadable_files_get_a_clear_message(client, region, login_as, filename
 def test_too_large_upload_is_refused(client, region, login_as, app):
     login_as(region.norsjo_guide)
     big = b"Namn\n" + b"x" * app.config["MAX_CONTENT_LENGTH"]
-    response = client.post("/imports", data={"file": (io.BytesIO(big), "big.csv")})
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n\r\n'
+        + big
+        + b"\r\n--B--\r\n"
+    )
+    response = client.post("/imports", data=body, content_type="multipart/form-data; boundary=B")
     assert response.status_code == 413
+    assert "Det du skickade är för stort." in response.get_data(as_text=True)
 
 
 def test_preview_speaks_the_users_language(client, region, login_as):

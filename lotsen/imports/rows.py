@@ -48,7 +48,7 @@ MAX_LENGTH = {
 # Headers as guides write them (Swedish, English, Dutch, German), normalised by ``norm``.
 SYNONYMS = {
     "name": "namn name hushall hushallsnamn household familj family familjenamn naam huishouden "
-    "haushalt kontakt contact",
+    "haushalt kontakt kontaktperson contact contactperson contactpersoon ansprechpartner",
     "first_name": "fornamn firstname givenname voornaam vorname",
     "last_name": "efternamn lastname surname familyname achternaam nachname",
     "email": "epost email mail emailadress epostadress mejl mejladress emailadresse",
