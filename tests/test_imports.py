@@ -381,3 +381,34 @@ def test_importing_twice_by_double_click_imports_once(client, region, login_as):
     second = client.post(f"/imports/{batch.id}/preview", data={"duplicates": "skip"})
     assert first.status_code == second.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Household)) == 1
+
+
+def test_attached_rows_show_on_the_household_and_undo_removes_them(client, region, login_as):
+    existing = factories.household(
+        factories.NORSJO, guide=region.norsjo_guide, email="de.vries@example.nl"
+    )
+    db.session.commit()
+    login_as(region.norsjo_guide)
+    content = "Namn;E-post;Telefon;Anteckningar\n"
+    content += "Familjen de Vries;de.vries@example.nl;=1+2;Vill köpa gård\n"
+    content += "Familjen de Vries;DE.VRIES@example.nl;+31 6 12345678;Ringer i maj\n"
+    client.post("/imports", data={"file": (io.BytesIO(content.encode()), "mässa.csv")})
+    batch = db.session.scalars(select(ImportBatch)).one()
+    client.post(
+        f"/imports/{batch.id}/mapping",
+        data={"col_0": "name", "col_1": "email", "col_2": "phone", "col_3": "notes"},
+    )
+    client.post(f"/imports/{batch.id}/preview", data={"duplicates": "attach"})
+    db.session.refresh(batch)
+    assert batch.counts == {"created": 0, "attached": 1, "skipped": 0, "invalid": 1}
+    page = client.get(f"/households/{existing.id}").get_data(as_text=True)
+    assert "rad 3 av mässa.csv" in page and "Ringer i maj" in page and "+31612345678" in page
+    report = client.get(f"/imports/{batch.id}/report.csv").get_data(as_text=True)
+    assert ";'=1+2: " in report  # a formula from the file stays text in a spreadsheet
+
+    client.post(f"/imports/{batch.id}/undo")
+    assert "Ringer i maj" not in client.get(f"/households/{existing.id}").get_data(as_text=True)
+    db.session.refresh(batch)
+    assert batch.status == "undone"
+    assert client.post(f"/imports/{batch.id}/undo").status_code == 302  # twice: a message
+    assert db.session.get(Household, existing.id) is not None

@@ -162,6 +162,12 @@ def report(batch_id: int):
     return render_template("imports/report.html", batch=batch, outcomes=_outcome_labels())
 
 
+def _safe(value) -> str:
+    """A cell a spreadsheet shows as text: no formula from what an uploaded file said."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @bp.route("/<int:batch_id>/report.csv")
 @allow(*HOUSEHOLD_ROLES)
 def report_csv(batch_id: int):
@@ -177,7 +183,7 @@ def report_csv(batch_id: int):
                 outcomes.get(row.outcome, row.outcome),
                 row.household_id or "",
                 _("yes") if row.undone else "",
-                row.message or "",
+                _safe(row.message or ""),
             ]
         )
     return Response(

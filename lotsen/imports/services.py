@@ -122,11 +122,14 @@ def context_for(user: User, options: dict | None) -> Context:
     refs = municipality_refs()
     lookup = {norm(m.name): m.code for m in refs} | {m.code: m.code for m in refs}
     options = options or {}
+    default = options.get("municipality") or None
+    if default is None and user.role == Role.GUIDE:
+        default = user.municipality_code  # a guide has no regional inbox to import into
     return Context(
         municipalities=lookup,
         names={m.code: m.name for m in refs},
         allowed=importable_municipalities(user),
-        default_municipality=options.get("municipality") or None,
+        default_municipality=default,
         default_source=options.get("source") or None,
     )
 
