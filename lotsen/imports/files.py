@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 MAX_ROWS = 5000
 MAX_COLUMNS = 60
 MAX_CELL = 2000
+MAX_TEXT = 20_000_000  # characters in all cells: a small zipped .xlsx can unpack to a lot
 
 
 class FileError(ValueError):
@@ -110,9 +111,12 @@ def _read_xlsx(content: bytes) -> list[list]:
         raise FileError(_l("The Excel file cannot be read. Is it a .xlsx file?")) from exc
     try:
         sheet = workbook.worksheets[0]
-        rows = []
+        rows, size = [], 0
         for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
             rows.append(list(row))
+            size += sum(len(str(c)) for c in row if c is not None)
+            if size > MAX_TEXT:
+                raise FileError(_l("The file holds too much text to import at once."))
             if len(rows) > MAX_ROWS + 1 + 100:  # beyond what we take, blank rows or not
                 break
         return rows
