@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import bench_app  # noqa: E402
 from lotsen.accounts.models import Role, User  # noqa: E402
 from lotsen.extensions import db  # noqa: E402
-from lotsen.imports.services import plan_import, run_import, undo_import, upload  # noqa: E402
+from lotsen.imports.services import plan_import, run_import, upload  # noqa: E402
+from lotsen.imports.undo import undo_import  # noqa: E402
 from tests.test_imports import HEADER, leads_rows, xlsx_bytes  # noqa: E402
 
 

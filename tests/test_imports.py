@@ -15,7 +15,8 @@ from lotsen.households.models import Household, HouseholdEvent, Person, StageCha
 from lotsen.households.services import add_note
 from lotsen.households.vocab import Source, Stage
 from lotsen.imports.models import ImportBatch, ImportMapping, ImportRow
-from lotsen.imports.services import plan_import, run_import, save_mapping, undo_import, upload
+from lotsen.imports.services import plan_import, run_import, save_mapping, upload
+from lotsen.imports.undo import undo_import
 from tests import factories
 
 HEADER = [

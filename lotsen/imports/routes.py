@@ -28,9 +28,9 @@ from lotsen.imports.services import (
     run_import,
     save_mapping,
     summary,
-    undo_import,
     upload,
 )
+from lotsen.imports.undo import undo_import
 from lotsen.regions.models import all_municipalities
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")

@@ -5,29 +5,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, union_all, update
+from sqlalchemy import func, select, union_all, update
 
 from lotsen.access import household_scope, importable_municipalities
 from lotsen.accounts.models import Role, User
-from lotsen.contacts.models import Contact
 from lotsen.db import utcnow
 from lotsen.extensions import db
-from lotsen.followups.models import FollowUp
 from lotsen.households.models import (
     Household,
     HouseholdEvent,
-    HouseholdShare,
-    Person,
     StageChange,
-    household_municipality,
-    household_tag,
 )
 from lotsen.households.services import change_stage, create_household
 from lotsen.households.vocab import Stage
 from lotsen.imports.files import read_file
 from lotsen.imports.models import ImportBatch, ImportMapping, ImportRow
 from lotsen.imports.rows import FIELDS, Context, ParsedRow, guess_mapping, norm, parse_row
-from lotsen.interest.models import InterestSubmission
 from lotsen.regions.models import municipality_refs
 
 ACTIONS = ("skip", "attach", "create")
@@ -54,7 +47,7 @@ class RowPlan:
         return self.status in ("duplicate", "file_duplicate")
 
 
-def _chunks(values: Iterable, size: int = CHUNK) -> Iterator[list]:
+def chunked(values: Iterable, size: int = CHUNK) -> Iterator[list]:
     values = sorted(values)
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -143,7 +136,7 @@ def plan_import(batch: ImportBatch, user: User) -> list[RowPlan]:
     parsed = [parse_row(i + 2, cells, columns, ctx) for i, cells in enumerate(batch.rows)]
 
     imported_before: dict[str, int | None] = {}
-    for chunk in _chunks({p.key for p in parsed}):
+    for chunk in chunked({p.key for p in parsed}):
         for key, household_id in db.session.execute(
             select(ImportRow.row_key, ImportRow.household_id)
             .join(ImportBatch, ImportBatch.id == ImportRow.batch_id)
@@ -164,7 +157,7 @@ def plan_import(batch: ImportBatch, user: User) -> list[RowPlan]:
         (Household.email, by_email, {p.email for p in parsed if p.email}),
         (Household.phone, by_phone, {p.phone for p in parsed if p.phone}),
     ):
-        for chunk in _chunks(values):
+        for chunk in chunked(values):
             rows = db.session.execute(
                 select(column, Household.id, Household.name)
                 .where(column.in_(chunk), scope)
@@ -306,8 +299,8 @@ def run_import(
             resolved[row.number] = household.id
     db.session.add_all(events)
     db.session.flush()
-    history = _history(list(created))
-    for household_id, version in _versions(list(created)):
+    history = history_counts(list(created))
+    for household_id, version in versions_of(list(created)):
         created[household_id].version = version
         created[household_id].history = history.get(household_id, 0)
     db.session.add_all(results)
@@ -319,19 +312,19 @@ def run_import(
     return counts
 
 
-def _versions(ids: list[int]) -> list[tuple[int, int]]:
+def versions_of(ids: list[int]) -> list[tuple[int, int]]:
     found = []
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         found += db.session.execute(
             select(Household.id, Household.version).where(Household.id.in_(chunk))
         ).all()
     return [tuple(r) for r in found]
 
 
-def _history(ids: list[int]) -> dict[int, int]:
+def history_counts(ids: list[int]) -> dict[int, int]:
     """Events and stage changes per household, in one aggregate per chunk."""
     counts: dict[int, int] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         both = union_all(
             select(HouseholdEvent.household_id.label("h")).where(
                 HouseholdEvent.household_id.in_(chunk)
@@ -343,82 +336,6 @@ def _history(ids: list[int]) -> dict[int, int]:
         ):
             counts[household_id] = n
     return counts
-
-
-def _with_any(model, ids: list[int], *where) -> set[int]:
-    found: set[int] = set()
-    for chunk in _chunks(ids):
-        found |= set(
-            db.session.scalars(
-                select(model.household_id).where(model.household_id.in_(chunk), *where).distinct()
-            )
-        )
-    return found
-
-
-def undo_import(batch: ImportBatch, by: User, now: datetime | None = None) -> tuple[int, int]:
-    """Remove what the import created and the entries it attached. A household that has
-    changed since (an edit, a contact, a note, a follow-up, a stage change) stays, and its
-    row says so. Returns (rows undone, rows refused)."""
-    if batch.status not in ("done", "partly_undone"):
-        raise ImportError_(_l("Only a finished import can be undone."))
-    rows = [r for r in batch.results if not r.undone and r.outcome in ("created", "attached")]
-    created = {r.household_id: r for r in rows if r.outcome == "created" and r.household_id}
-    ids = list(created)
-    versions = dict(_versions(ids))
-    history = _history(ids)
-    busy = _with_any(Contact, ids) | _with_any(FollowUp, ids, FollowUp.created_by_rule.is_(None))
-    busy |= _with_any(InterestSubmission, ids)
-    removable, refused = [], 0
-    for household_id, row in created.items():
-        if household_id not in versions:
-            continue  # merged into another or removed since: nothing left to undo
-        if (
-            versions[household_id] != row.version
-            or history.get(household_id, 0) != row.history
-            or household_id in busy
-        ):
-            refused += 1
-            row.message = str(
-                _l("Not removed: the household has been changed or contacted since the import.")
-            )
-        else:
-            removable.append(household_id)
-    done = 0
-    attached = [r for r in rows if r.outcome == "attached"]
-    for chunk in _chunks([r.event_id for r in attached if r.event_id]):
-        db.session.execute(
-            delete(HouseholdEvent)
-            .where(HouseholdEvent.id.in_(chunk))
-            .execution_options(synchronize_session=False)
-        )
-    for row in attached:
-        row.undone, done = True, done + 1
-        if row.household_id in created:  # its entry no longer counts for that household
-            created[row.household_id].history -= 1
-    for chunk in _chunks(removable):
-        for model in (FollowUp, StageChange, HouseholdEvent, Person, HouseholdShare):
-            db.session.execute(
-                delete(model)
-                .where(model.household_id.in_(chunk))
-                .execution_options(synchronize_session=False)
-            )
-        for table in (household_municipality, household_tag):
-            db.session.execute(delete(table).where(table.c.household_id.in_(chunk)))
-        db.session.execute(
-            delete(Household)
-            .where(Household.id.in_(chunk))
-            .execution_options(synchronize_session=False)
-        )
-    for household_id in removable:
-        created[household_id].undone, done = True, done + 1
-    for household_id, row in created.items():
-        if household_id not in versions:
-            row.undone = True
-    batch.status = "partly_undone" if refused else "undone"
-    batch.undone_at, batch.undone_by_id = now or utcnow(), by.id
-    db.session.flush()
-    return done, refused
 
 
 def field_choices() -> list[tuple[str, str]]:
