@@ -413,3 +413,18 @@ def test_attached_rows_show_on_the_household_and_undo_removes_them(client, regio
     assert batch.status == "undone"
     assert client.post(f"/imports/{batch.id}/undo").status_code == 302  # twice: a message
     assert db.session.get(Household, existing.id) is not None
+
+
+def test_checking_rows_takes_the_same_queries_for_10_or_400_rows(app_ctx, region, count_queries):
+    guide = region.norsjo_guide
+    used = []
+    for n in (5, 10, 400):  # the first also loads the ten municipalities and the guide's
+        lines = "".join(
+            f"Familjen Nr{i};nr{i}.{n}@example.se;+4670{n % 100:02d}{i:05d}\n" for i in range(n)
+        )
+        batch = upload(guide, f"{n}.csv", ("Namn;E-post;Telefon\n" + lines).encode())
+        with count_queries() as queries:
+            plans = plan_import(batch, guide)
+        assert len(plans) == n
+        used.append(len(queries))
+    assert used[1] == used[2] == 3  # rows imported before, e-mails, phones
