@@ -152,7 +152,8 @@ def test_2000_row_xlsx_gives_the_right_report_reimport_creates_nothing_undo_remo
     assert response.status_code == 302
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     print(f"\n2000-row XLSX upload, map, preview, import: {seconds:.1f} s ({cpu:.1f} s CPU)")
-    assert seconds < 120
+    # ~13 s CPU here; the wall-clock bound leaves room for a machine shared by many runs
+    assert seconds < 300
 
     db.session.refresh(batch)
     assert batch.counts == {"created": 1801, "attached": 2, "skipped": 117, "invalid": 80}
