@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from lotsen.followups.routes import bp as followups_bp
     from lotsen.health import bp as health_bp
     from lotsen.households.routes import bp as households_bp
+    from lotsen.imports.routes import bp as imports_bp
     from lotsen.interest.routes import bp as interest_bp
     from lotsen.notifications.routes import bp as notifications_bp
 
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
         notifications_bp,
         interest_bp,
         health_bp,
+        imports_bp,
     ):
         app.register_blueprint(bp)
 

@@ -128,3 +128,22 @@ def get_followup_or_404(followup_id: int):
     if followup is None:
         abort(404)
     return followup
+
+
+def importable_municipalities(user: User) -> set[str] | None:
+    """Where ``user`` may import households to: a guide's municipalities; None is any."""
+    if user.role == Role.COORDINATOR:
+        return None
+    return set(user.municipality_codes) if user.role == Role.GUIDE else set()
+
+
+def get_import_batch_or_404(batch_id: int):
+    """An import the current user made (coordinators: any import); 404 otherwise."""
+    from lotsen.imports.models import ImportBatch
+
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or (
+        current_user.role != Role.COORDINATOR and batch.user_id != current_user.id
+    ):
+        abort(404)
+    return batch

@@ -13,6 +13,7 @@ from lotsen.households.models import (
     household_municipality,
     household_tag,
 )
+from lotsen.imports.models import ImportBatch, ImportMapping, ImportRow
 from lotsen.interest.models import InterestSubmission
 from lotsen.jobs import JobLease
 from lotsen.notifications.models import OutboxMessage
@@ -27,6 +28,9 @@ __all__ = [
     "RuleSetting",
     "HouseholdEvent",
     "HouseholdShare",
+    "ImportBatch",
+    "ImportMapping",
+    "ImportRow",
     "InterestSubmission",
     "LoginAttempt",
     "Municipality",

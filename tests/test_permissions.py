@@ -20,13 +20,14 @@ from lotsen.followups.models import FollowUp
 from lotsen.followups.services import create_followup
 from lotsen.households.models import Household, HouseholdEvent, HouseholdShare, StageChange
 from lotsen.households.services import share_household
+from lotsen.imports.services import upload
 from lotsen.notifications.models import OutboxMessage
 from lotsen.notifications.services import Mail, enqueue
 from tests import factories
 from tests.conftest import login
 
 ROLES = ("anonymous", "guide", "coordinator", "admin")
-SCOPED = {"household_id", "followup_id"}  # objects that belong to a municipality
+SCOPED = {"household_id", "followup_id", "batch_id"}  # objects of another municipality
 
 
 def routes(app):
@@ -66,6 +67,7 @@ def test_route_matrix(app, client, region, role):
     enqueue(Mail(key="k", kind="test", to="x@example.org", subject="s", body="b"), utcnow())
     message_id = db.session.scalar(select(OutboxMessage.id))
     region.mala_guide.ical_token = "t" * 40
+    batch = upload(region.mala_guide, "mala.csv", "Namn;Kommun\nFamiljen Ek;Malå\n".encode())
     db.session.commit()
     ids = {
         "household_id": mala.id,
@@ -73,6 +75,7 @@ def test_route_matrix(app, client, region, role):
         "followup_id": followup.id,
         "message_id": message_id,
         "token": region.mala_guide.ical_token,
+        "batch_id": batch.id,
     }
     user = {
         "anonymous": None,

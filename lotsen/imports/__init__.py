@@ -1,0 +1,1 @@
+"""Importing households from the spreadsheets guides keep today (CSV or XLSX)."""
