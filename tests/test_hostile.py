@@ -37,8 +37,9 @@ ROLES = ("anonymous", "guide", "coordinator", "admin")
 HUGE = "9" * 30
 HOSTILE_IDS = (HUGE, str(2**63), str(2**31), "-1", "0", "abc")
 HOSTILE_TOKENS = ("%00", "x" * 10_000, "..%2F..%2Fetc", "%FF%FE")
-CONTROL = ("a\x00b", "a\x1bb", "\x08")
-FIELD_VALUES = (HUGE, "-1", "x" * 10_000, "<not-a-choice>", *CONTROL)
+CONTROL = ("a\x00b", "a\x1bb")
+# Huge and negative numbers are invalid choices, too.
+FIELD_VALUES = (HUGE, "-1", "x" * 10_000, *CONTROL)
 # Keys that url_for reserves, unknown keys, and the filter keys of the list pages.
 RESERVED_QUERY = {
     "endpoint": "x",
@@ -361,7 +362,7 @@ def test_merge_with_a_huge_number_is_a_form_error(client, region):
     before = snapshot()
     response = client.post(f"/households/{household.id}/merge", data={"other_id": HUGE})
     assert response.status_code == 400
-    assert 'id="merge_form-other_id-error"' in response.get_data(as_text=True) or True
+    assert re.search(r'id="other_id-error"', response.get_data(as_text=True))
     assert snapshot() == before
 
 
