@@ -7,7 +7,9 @@ For each role (anonymous, guide, coordinator, admin) and database:
   10 kB values, huge numbers, NUL and other control characters);
 - every POST route with the fields of its form (found on the pages the role can open, as a
   browser would) each replaced in turn by hostile values (huge and negative numbers, NUL,
-  control characters, 10 kB, invalid choices).
+  control characters, 10 kB, invalid choices). Every role that may post a form sends
+  every field; the hostile values are shared out among those roles (guide and coordinator
+  split them on the household forms), which keeps the run near a minute per database.
 Asserted: no 5xx; NUL and control characters are a 400; a refused post (4xx) changed no
 row. A route this test cannot exercise (an unknown path value, a POST route whose form it
 cannot find) fails it, so a new route gets covered or the test says so.
