@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Unset, LOTSEN_ENV means production (which refuses the development key); make asks for
+# development. Set LOTSEN_ENV yourself to override.
+export LOTSEN_ENV ?= development
 
 .PHONY: run test install translations lint bench update-translations clean
 

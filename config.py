@@ -26,6 +26,7 @@ def _database_url() -> str:
 
 
 class Config:
+    LOTSEN_ENV = "production"
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_RECORD_QUERIES = False
@@ -48,6 +49,13 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
     LOGIN_MAX_FAILURES_PER_IP = _int("LOGIN_MAX_FAILURES_PER_IP", 30)
     LOGIN_THROTTLE_WINDOW = timedelta(minutes=_int("LOGIN_THROTTLE_MINUTES", 15))
+    # All addresses together: a short cap per account, so that guessing from many addresses
+    # is slowed without letting anyone lock a named person out for long (ASVS 2.2.1).
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL = _int("LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL", 15)
+    LOGIN_ACCOUNT_CAP_WINDOW = timedelta(minutes=_int("LOGIN_ACCOUNT_CAP_MINUTES", 10))
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are believed (ProxyFix).
+    TRUSTED_PROXY_HOPS = _int("TRUSTED_PROXY_HOPS", 0)
+    HSTS_MAX_AGE = 0  # seconds; Strict-Transport-Security is sent when above 0
 
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
 
@@ -94,10 +102,12 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    LOTSEN_ENV = "development"
     DEBUG = True
 
 
 class TestingConfig(Config):
+    LOTSEN_ENV = "testing"
     TESTING = True
     SECRET_KEY = "testing-secret-key-that-is-long-enough-0123456789"  # noqa: S105
     WTF_CSRF_ENABLED = False
@@ -106,6 +116,8 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    LOTSEN_ENV = "production"
+    HSTS_MAX_AGE = _int("HSTS_MAX_AGE", 2 * 365 * 24 * 3600)
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
@@ -119,4 +131,10 @@ CONFIGS = {
 
 
 def config_from_env() -> type[Config]:
-    return CONFIGS[os.environ.get("LOTSEN_ENV", "development")]
+    """Production unless development (or testing) is asked for: a server started without
+    LOTSEN_ENV must not run in debug mode with the public development key. ``make run``
+    asks for development."""
+    name = os.environ.get("LOTSEN_ENV") or "production"
+    if name not in CONFIGS:
+        raise RuntimeError(f"LOTSEN_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+    return CONFIGS[name]

@@ -7,6 +7,7 @@ from flask import Flask
 from config import Config, ProductionConfig, config_from_env
 
 ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "lotsen" / "translations"
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:
@@ -23,6 +24,15 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
         check_production_secret(app.config.get("SECRET_KEY"))
     Path(app.instance_path).mkdir(exist_ok=True)
+    from lotsen.catalogs import ensure_compiled
+    from lotsen.security import TrustedProxies
+    from lotsen.urls import IdConverter, page_url
+
+    app.wsgi_app = TrustedProxies(app.wsgi_app, app.config)
+    app.url_map.converters["int"] = IdConverter  # every <int:...> is a bounded database id
+    app.jinja_env.globals["page_url"] = page_url
+    catalogs = ensure_compiled(TRANSLATIONS, Path(app.instance_path) / "translations")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(map(str, catalogs)))
 
     register_extensions(app)
     register_blueprints(app)
@@ -46,7 +56,7 @@ def register_extensions(app: Flask) -> None:
         app,
         locale_selector=select_locale,
         timezone_selector=select_timezone,
-        default_translation_directories=str(ROOT / "lotsen" / "translations"),
+        default_translation_directories=str(TRANSLATIONS),
     )
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -91,8 +101,9 @@ def register_hooks(app: Flask) -> None:
     from lotsen.errors import register_error_handlers
     from lotsen.followups.context import navigation_counts
     from lotsen.i18n import register_template_helpers
-    from lotsen.security import set_security_headers
+    from lotsen.security import reject_control_characters, set_security_headers
 
+    app.before_request(reject_control_characters)
     app.before_request(enforce_timeouts)
     app.before_request(enforce_access)
     app.after_request(set_security_headers)

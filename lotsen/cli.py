@@ -3,6 +3,7 @@
 import contextlib
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from lotsen.accounts.models import Role
@@ -75,6 +76,11 @@ def scheduler_command():
 def seed_demo_command(households):
     """Fill an empty database with a demo region (a second run changes nothing)."""
     from lotsen.demo import DEMO_PASSWORD, seed_demo
+
+    if current_app.config["LOTSEN_ENV"] == "production":
+        raise click.ClickException(
+            "seed-demo refuses to run in production: its accounts share a published password."
+        )
 
     logins = seed_demo(households)
     if logins is None:

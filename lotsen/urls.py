@@ -1,8 +1,40 @@
-"""Redirect targets taken from the request must stay inside the app."""
+"""URLs built from what a visitor sent: ids in paths, query strings kept on links, and
+redirect targets, which must stay inside the app."""
 
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from flask import request, url_for
+from werkzeug.routing import IntegerConverter
+
+# Every id column is an INTEGER (32 bits on PostgreSQL): a larger number can name nothing.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: a database id, 1 to MAX_ID. Anything else is a 404
+    instead of an overflow in the database driver."""
+
+    def __init__(self, map, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, **kwargs)
+
+
+def query_args(keys: Iterable[str], **overrides) -> dict:
+    """The page's own query-string keys (a whitelist), with ``overrides`` applied. Nothing
+    else a visitor puts in the query string reaches ``url_for``, where keys such as
+    ``endpoint``, ``_external`` or ``_method`` would break link building."""
+    args = {key: request.args.getlist(key) for key in keys if key in request.args}
+    args.update(overrides)
+    return {key: value for key, value in args.items() if value is not None}
+
+
+def page_url(endpoint: str | None = None, keys: Iterable[str] = (), **overrides) -> str:
+    """A link to ``endpoint`` (default: this page, with its path values) that carries over
+    the whitelisted query-string ``keys`` of this request."""
+    view_args = (request.view_args or {}) if endpoint is None else {}
+    return url_for(endpoint or request.endpoint, **view_args, **query_args(keys, **overrides))
 
 
 def is_safe_next(target: str | None) -> bool:

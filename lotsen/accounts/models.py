@@ -28,6 +28,10 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class User(db.Model):
     """A staff account. ``session_token`` is Flask-Login's alternative id: changing it ends
     every session of the user (logout, password change, deactivation)."""

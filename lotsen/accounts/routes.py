@@ -4,7 +4,12 @@ from flask_login import current_user
 
 from lotsen.access import PUBLIC, STAFF, allow
 from lotsen.accounts.forms import LoginForm, PasswordForm, SettingsForm
-from lotsen.accounts.services import authenticate, change_password, check_password, end_all_sessions
+from lotsen.accounts.services import (
+    authenticate,
+    change_password,
+    check_current_password,
+    end_all_sessions,
+)
 from lotsen.accounts.sessions import end_session, start_session
 from lotsen.extensions import db
 from lotsen.urls import next_url
@@ -72,17 +77,31 @@ def settings():
 def password():
     form = SettingsForm(obj=current_user, formdata=None)
     password_form = PasswordForm(prefix="pw")
+    status = 400
     if password_form.validate_on_submit():
-        if check_password(current_user, password_form.current_password.data):
-            change_password(current_user, password_form.new_password.data)
+        ip = request.remote_addr or "?"
+        user = current_user._get_current_object()
+        result = check_current_password(user, password_form.current_password.data, ip)
+        if result.outcome == "ok":
+            change_password(user, password_form.new_password.data, ip)
             db.session.commit()
-            start_session(current_user._get_current_object())  # this session goes on; others end
+            start_session(user)  # this session goes on; others end
             flash(
                 _("Your password has been changed. Other sessions have been logged out."), "success"
             )
             return redirect(url_for("accounts.settings"))
-        password_form.current_password.errors.append(_("This is not your current password."))
-    return render_template("accounts/settings.html", form=form, password_form=password_form), 400
+        db.session.commit()  # the failed attempt counts
+        if result.outcome == "throttled":
+            status = 429
+            password_form.current_password.errors.append(
+                _(
+                    "Too many failed attempts. Try again in %(minutes)d minutes.",
+                    minutes=result.retry_after_minutes,
+                )
+            )
+        else:
+            password_form.current_password.errors.append(_("This is not your current password."))
+    return render_template("accounts/settings.html", form=form, password_form=password_form), status
 
 
 @bp.route("/")

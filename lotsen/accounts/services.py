@@ -9,7 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from lotsen.accounts.models import LoginAttempt, Role, User, new_session_token
+from lotsen.accounts.models import LoginAttempt, Role, User, new_feed_token, new_session_token
 from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.regions.models import Municipality
@@ -49,29 +49,59 @@ class LoginResult:
     retry_after_minutes: int = 0
 
 
-def _recent_failures(column, value: str, since: datetime) -> tuple[int, datetime | None]:
-    row = db.session.execute(
-        select(func.count(), func.min(LoginAttempt.at)).where(
-            column == value, LoginAttempt.success.is_(False), LoginAttempt.at >= since
-        )
-    ).one()
-    return row[0], row[1]
+# Outcomes of a real password check; refusals by the throttle itself do not count, so that
+# hammering a throttled account does not keep it throttled for ever.
+FAILED_CHECKS = ("bad_password", "unknown", "inactive", "bad_current_password")
 
 
 def _throttled_for(email: str, ip: str, now: datetime) -> int:
-    """Minutes until another attempt is allowed (0 when not throttled)."""
+    """Minutes until another attempt is allowed (0 when not throttled).
+
+    Three counters of failed checks: this account from this address, this address for
+    any account (LOGIN_THROTTLE_WINDOW), and this account from all addresses together
+    (a higher cap over the shorter LOGIN_ACCOUNT_CAP_WINDOW). A stranger guessing from one
+    address therefore throttles only themselves; the account as a whole is slowed only
+    when many addresses guess at once, and then for minutes, not for ever."""
     cfg = current_app.config
     window = cfg["LOGIN_THROTTLE_WINDOW"]
-    since = now - window
-    for column, value, limit in (
-        (LoginAttempt.email, email, cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
-        (LoginAttempt.ip, ip, cfg["LOGIN_MAX_FAILURES_PER_IP"]),
+    cap_window = cfg["LOGIN_ACCOUNT_CAP_WINDOW"]
+    failed = LoginAttempt.outcome.in_(FAILED_CHECKS)
+    for conditions, limit, span in (
+        (
+            (LoginAttempt.email == email, LoginAttempt.ip == ip),
+            cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+            window,
+        ),
+        ((LoginAttempt.ip == ip,), cfg["LOGIN_MAX_FAILURES_PER_IP"], window),
+        ((LoginAttempt.email == email,), cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL"], cap_window),
     ):
-        count, oldest = _recent_failures(column, value, since)
+        since = now - span
+        count, oldest = db.session.execute(
+            select(func.count(), func.min(LoginAttempt.at)).where(
+                *conditions, failed, LoginAttempt.at >= since
+            )
+        ).one()
         if count >= limit:
-            remaining = (oldest + window - now).total_seconds()
+            remaining = (oldest + span - now).total_seconds()
             return max(1, int(remaining // 60) + 1)
     return 0
+
+
+def _record_attempt(email: str, ip: str, user: User | None, outcome: str, now: datetime) -> None:
+    db.session.add(
+        LoginAttempt(
+            at=now,
+            email=email,
+            ip=ip[:45],
+            user_id=user.id if user else None,
+            success=outcome in ("ok", "password_changed"),
+            outcome=outcome,
+        )
+    )
+    current_app.logger.info(  # the account's id, never the address typed (personal data)
+        "login attempt user=%s outcome=%s", user.id if user else "-", outcome
+    )
+    db.session.flush()
 
 
 def authenticate(email: str, password: str, ip: str) -> LoginResult:
@@ -94,20 +124,23 @@ def authenticate(email: str, password: str, ip: str) -> LoginResult:
             user.password_hash = _hasher.hash(password)
         user.last_login_at = now
         result = LoginResult(user, "ok")
-    db.session.add(
-        LoginAttempt(
-            at=now,
-            email=email,
-            ip=ip[:45],
-            user_id=user.id if user else None,
-            success=result.outcome == "ok",
-            outcome=result.outcome,
-        )
-    )
-    current_app.logger.info(  # the account's id, never the address typed (personal data)
-        "login attempt user=%s outcome=%s", user.id if user else "-", result.outcome
-    )
-    db.session.flush()
+    _record_attempt(email, ip, user, result.outcome, now)
+    return result
+
+
+def check_current_password(user: User, password: str, ip: str) -> LoginResult:
+    """The current password, asked before a change: throttled and recorded like a login,
+    so that a stolen session cannot guess it freely."""
+    now = utcnow()
+    wait = _throttled_for(user.email, ip, now)
+    if wait:
+        result = LoginResult(None, "throttled", wait)
+    elif _verify(user.password_hash, password):
+        result = LoginResult(user, "ok")
+    else:
+        result = LoginResult(None, "bad_current_password")
+    if result.outcome != "ok":  # a success is recorded once the new password is saved
+        _record_attempt(user.email, ip, user, result.outcome, now)
     return result
 
 
@@ -123,13 +156,18 @@ def check_password(user: User, password: str) -> bool:
 
 
 def end_all_sessions(user: User) -> None:
-    """Every session cookie of the user stops working (alternative-token rotation)."""
+    """Every session cookie of the user stops working (alternative-token rotation), and so
+    does the calendar-feed link: a feed that was on gets a new secret, shown in settings."""
     user.session_token = new_session_token()
+    if user.ical_token is not None:
+        user.ical_token = new_feed_token()
 
 
-def change_password(user: User, new_password: str) -> None:
+def change_password(user: User, new_password: str, ip: str | None = None) -> None:
     user.password_hash = hash_password(new_password)
     end_all_sessions(user)
+    if ip is not None:
+        _record_attempt(user.email, ip, user, "password_changed", utcnow())
     db.session.flush()
 
 

@@ -41,7 +41,7 @@ from lotsen.followups.services import (
     unassigned_open,
 )
 from lotsen.households.queries import household_query
-from lotsen.urls import next_url
+from lotsen.urls import next_url, query_args
 from lotsen.workdays import local_date
 
 bp = Blueprint("followups", __name__)
@@ -193,7 +193,7 @@ def bulk():
     )
     db.session.commit()
     flash(_("%(n)d follow-ups have been created.", n=count), "success")
-    return redirect(url_for("households.index", **request.args))
+    return redirect(url_for("households.index", **query_args(f.name for f in filters_form)))
 
 
 @bp.route("/followups/rules", methods=["GET", "POST"])

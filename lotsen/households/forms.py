@@ -48,6 +48,7 @@ from lotsen.households.vocab import (
     Tenure,
     choices,
 )
+from lotsen.urls import MAX_ID
 
 COMMON_COUNTRIES = ("SE", "NL", "DE", "NO", "FI", "DK", "BE", "GB")
 EMPTY_PERSON_ROWS = 2
@@ -228,7 +229,7 @@ class NoteForm(BaseForm):
 class MergeForm(BaseForm):
     other_id = IntegerField(
         _l("Number of the household to merge into this one"),
-        validators=[InputRequired(), NumberRange(min=1)],
+        validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)],
         description=_l("Its contacts, follow-ups and history move here; then it is deleted."),
     )
 
