@@ -43,6 +43,7 @@ EDITABLE_FIELDS = (
     "housing_area",
     "housing_needs",
     "move_date",
+    "timeframe_code",
     "timeframe",
     "source",
     "source_detail",

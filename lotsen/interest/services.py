@@ -30,7 +30,7 @@ COMPARED = (
     "housing_tenure",
     "housing_type",
     "housing_needs",
-    "timeframe",
+    "timeframe_code",
 )
 
 
@@ -185,7 +185,8 @@ def _household_data(data: dict) -> HouseholdData:
             "housing_tenure": data.get("housing_tenure"),
             "housing_type": data.get("housing_type"),
             "housing_needs": data.get("housing_wishes"),
-            "timeframe": data.get("timeframe_label"),
+            "timeframe_code": data.get("timeframe") or None,  # a code: each reader's language
+            "timeframe": None,
             "source": data.get("source") or Source.INTEREST_FORM,
             "source_detail": "Intresseformulär",
             "notes": None,
