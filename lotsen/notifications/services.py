@@ -118,6 +118,7 @@ def claim(now: datetime, limit: int) -> list[Row]:
                 select(table, User.name.label("to_name"))
                 .outerjoin(User, User.id == table.c.user_id)
                 .where(table.c.id.in_(ids))
+                .order_by(table.c.next_attempt_at, table.c.id)  # sent in the order queued
             )
         )
     db.session.commit()
