@@ -23,7 +23,7 @@ from lotsen.followups.notify import daily_digest, due_reminders
 from lotsen.followups.rules import evaluate_rules
 from lotsen.followups.services import create_followup
 from lotsen.households.models import Household, household_municipality
-from lotsen.households.services import share_household, update_household
+from lotsen.households.services import share_household, unshare_household, update_household
 from lotsen.notifications.services import dispatch_outbox
 from tests import factories
 from tests.conftest import login
@@ -249,3 +249,22 @@ def test_both_forms_of_the_scope_rule_agree(app_ctx, region):
         )
         assert one == many, user
     assert len(households) == 5
+
+
+def test_a_reminder_still_in_the_outbox_goes_to_the_new_assignee_instead(app_ctx, region, smtp):
+    anders, sara = region.norsjo_guide, region.mala_guide
+    h = factories.household(factories.MALA, guide=sara, name=NAME)
+    share_household(h, anders, by=sara)
+    create_followup(h, due_on=DAY, due_time=time(10), by=anders, assignee=anders, title="Ring")
+    db.session.commit()
+    assert due_reminders(at("2026-11-23T10:00")) == 1  # queued; SMTP has not taken it yet
+    db.session.commit()
+
+    unshare_household(h, anders.id, by=sara)
+    db.session.commit()
+    assert due_reminders(at("2026-11-23T10:01")) == 1
+    db.session.commit()
+    dispatch_outbox(at("2026-11-23T10:01"))
+    (mail,) = smtp.messages
+    assert mail["To"].addresses[0].addr_spec == sara.email
+    assert NAME in str(mail["Subject"])

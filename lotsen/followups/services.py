@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, delete, func, select
 from sqlalchemy.orm import joinedload
 
 from lotsen.access import household_visible, household_visible_to
@@ -14,6 +14,7 @@ from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.households.models import Household, HouseholdEvent
+from lotsen.notifications.models import OutboxMessage, OutboxStatus
 
 DEFAULT_TITLE = _l("Follow up")
 BULK_LIMIT = 500
@@ -51,6 +52,18 @@ def hand_back_followups(
     if assignee is not None:
         stmt = stmt.where(FollowUp.assignee_id == assignee.id)
     lost = list(db.session.scalars(stmt))
+    # A reminder still waiting in the outbox would reach the one who lost access: drop it
+    # (which frees its key for the new assignee's reminder).
+    queued = [f"reminder:{f.id}:{f.reminded_for}" for f in lost if f.reminded_for]
+    if queued:
+        db.session.execute(
+            delete(OutboxMessage)
+            .where(
+                OutboxMessage.dedup_key.in_(queued),
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .execution_options(synchronize_session=False)
+        )
     per_household: dict[Household, list[FollowUp]] = {}
     for f in lost:
         per_household.setdefault(f.household, []).append(f)
