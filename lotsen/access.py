@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterable
 
 from flask import abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import Select, exists, false, or_, select, true, union_all
+from sqlalchemy import Select, and_, exists, false, or_, select, true, union_all
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
-from lotsen.accounts.models import Role, User
+from lotsen.accounts.models import Role, User, user_extra_municipality
 from lotsen.extensions import db, login_manager
 from lotsen.households.models import Household, HouseholdShare, household_municipality
 
@@ -88,6 +89,53 @@ def household_visible(user: User) -> ColumnElement[bool]:
         exists().where(
             HouseholdShare.household_id == Household.id, HouseholdShare.user_id == user.id
         ),
+    )
+
+
+def household_visible_to(user_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The same rule as ``household_visible``, for the user whose id is a column of the
+    query (``FollowUp.assignee_id``, ``User.id``): for queries over many users at once —
+    digests, reminders, overviews, the people a follow-up can be assigned to. ``Household``
+    must be in the query. tests/test_scope.py checks that both forms agree."""
+    viewer = aliased(User)
+    hm, extra = household_municipality.c, user_extra_municipality.c
+
+    def has_role(role: Role):
+        return exists().where(viewer.id == user_id, viewer.role == role)
+
+    return or_(
+        has_role(Role.COORDINATOR),
+        and_(
+            has_role(Role.GUIDE),
+            or_(
+                Household.guide_id == user_id,
+                exists().where(
+                    hm.household_id == Household.id,
+                    viewer.id == user_id,
+                    hm.municipality_code == viewer.municipality_code,
+                ),
+                exists().where(
+                    hm.household_id == Household.id,
+                    extra.user_id == user_id,
+                    hm.municipality_code == extra.municipality_code,
+                ),
+                exists().where(
+                    HouseholdShare.household_id == Household.id, HouseholdShare.user_id == user_id
+                ),
+            ),
+        ),
+    )
+
+
+def people_who_see(household: Household, roles=(Role.GUIDE,)) -> list[User]:
+    """The active users of ``roles`` who may see ``household``: whom its work can go to."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Household, Household.id == household.id)
+            .where(User.active.is_(True), User.role.in_(roles), household_visible_to(User.id))
+            .order_by(User.name)
+        )
     )
 
 

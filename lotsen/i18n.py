@@ -3,12 +3,14 @@
 import phonenumbers
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, ngettext
 from flask_login import current_user
 
 from lotsen.contacts.models import CHANNEL_LABELS, DIRECTION_LABELS
+from lotsen.db import utcnow
 from lotsen.households.forms import field_label
 from lotsen.households.vocab import label
+from lotsen.workdays import local_date
 
 
 def select_locale() -> str:
@@ -57,9 +59,16 @@ def phone(e164: str | None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def age(birth_year: int) -> str:
+    """ "4 years" for a birth year, today (a birth year gives the age this year)."""
+    years = max(0, local_date(utcnow()).year - birth_year)
+    return ngettext("%(num)d year", "%(num)d years", years)
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         label=label,
+        age=age,
         get_locale=get_locale,
         channel_label=lambda v: CHANNEL_LABELS.get(v, v),
         direction_label=lambda v: DIRECTION_LABELS.get(v, v),

@@ -19,6 +19,7 @@ class Mailbox:
 
     def __init__(self, rcpt_delay: float = 0.0):
         self.messages = []
+        self.raw = []  # the bytes as they came over the wire
         self.rcpt_delay = rcpt_delay
         self.stalled_peers = []  # (host, port) of each connection seen stalling in RCPT
         self.lock = threading.Lock()
@@ -35,6 +36,7 @@ class Mailbox:
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append(message)
+            self.raw.append(envelope.original_content)
         return "250 Message accepted for delivery"
 
     def keys(self) -> list[str]:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from lotsen.accounts.models import User
 from lotsen.extensions import db
 from lotsen.followups.services import complete_followup, create_followup
+from lotsen.households.services import share_household
 from lotsen.workdays import STOCKHOLM
 from tests import factories
 from tests.conftest import login
@@ -25,6 +26,7 @@ def test_private_calendar_feed_of_open_follow_ups(make_client, region):
     )
     done = create_followup(h, due_on=date(2026, 12, 2), by=g, title="Klar redan")
     complete_followup(done, g)
+    share_household(h, region.mala_guide, by=g)  # an assignee must see the household
     create_followup(h, due_on=date(2026, 12, 3), by=g, title="Malås", assignee=region.mala_guide)
     db.session.commit()
 

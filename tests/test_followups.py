@@ -10,7 +10,7 @@ from lotsen.extensions import db
 from lotsen.followups.models import FollowUp
 from lotsen.followups.rules import evaluate_rules, save_rule
 from lotsen.followups.services import create_followup
-from lotsen.households.services import change_stage
+from lotsen.households.services import change_stage, share_household
 from lotsen.households.vocab import Stage
 from lotsen.workdays import add_working_days, is_working_day, local_date
 from tests import factories
@@ -78,6 +78,7 @@ def day(region):
     }
     if week_day:
         fs["week"] = create_followup(week, due_on=week_day, by=g, title="Boka besök")
+    share_household(late, region.mala_guide, by=g)  # an assignee must see the household
     create_followup(
         late, due_on=t, by=region.mala_guide, title="Någon annans", assignee=region.mala_guide
     )

@@ -82,8 +82,14 @@ def _public_messages() -> set:
 
 STAFF_ONLY = {  # e-mails to guides, in their own Swedish or English
     "New interest: %(name)s",
-    "Interest form again: %(name)s",
-    "%(name)s confirmed the interest form.",
+    "New interest (possible duplicate): %(name)s",
+    "Interest form again for %(name)s",
+    "The interest form was sent again from %(email)s, the household's e-mail address, and "
+    "confirmed from it. Review on the timeline what differs; nothing has been changed.",
+    "An interest form was sent and confirmed from %(email)s.",
+    "Its phone number is that of household number %(id)d, but the e-mail address is not: it may "
+    "be the same family, or someone else who gave their number. Compare the two and merge them if "
+    "they are the same.",
     "First contact",  # the follow-up title, always Swedish
 }
 

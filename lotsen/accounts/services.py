@@ -231,6 +231,9 @@ def update_user(
         change_password(user, new_password)
     set_active(user, active)
     db.session.flush()
+    from lotsen.followups.services import hand_back_followups  # followups build on accounts
+
+    hand_back_followups(None, assignee=user)  # their municipalities may have changed
 
 
 def set_active(user: User, active: bool) -> None:

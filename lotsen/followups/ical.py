@@ -7,9 +7,11 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from lotsen.access import household_visible
 from lotsen.accounts.models import User
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
+from lotsen.households.models import Household
 from lotsen.workdays import STOCKHOLM
 
 TIMED_EVENT_MINUTES = 30
@@ -25,7 +27,12 @@ def followups_calendar(user: User, now: datetime) -> bytes:
     base = current_app.config["BASE_URL"].rstrip("/")
     followups = db.session.scalars(
         select(FollowUp)
-        .where(FollowUp.assignee_id == user.id, FollowUp.status == FollowUpStatus.OPEN)
+        .join(Household, Household.id == FollowUp.household_id)
+        .where(
+            FollowUp.assignee_id == user.id,
+            FollowUp.status == FollowUpStatus.OPEN,
+            household_visible(user),
+        )
         .options(joinedload(FollowUp.household))
         .order_by(FollowUp.due_on)
     )

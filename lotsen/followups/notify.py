@@ -10,9 +10,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from lotsen.access import household_visible_to
 from lotsen.accounts.models import User
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
+from lotsen.households.models import Household
 from lotsen.jobs import job
 from lotsen.notifications.services import Mail, enqueue_many
 from lotsen.workdays import is_working_day, local_date, local_to_utc
@@ -43,12 +45,14 @@ def due_reminders(now: datetime) -> int:
     today = local_date(now)
     candidates = db.session.scalars(
         select(FollowUp)
+        .join(Household, Household.id == FollowUp.household_id)
         .where(
             FollowUp.status == FollowUpStatus.OPEN,
             FollowUp.due_on.between(today - timedelta(days=1), today),
             FollowUp.due_time.is_not(None),
             FollowUp.reminded_for.is_(None),
             FollowUp.assignee_id.is_not(None),
+            household_visible_to(FollowUp.assignee_id),
         )
         .options(joinedload(FollowUp.assignee), joinedload(FollowUp.household))
     )
@@ -99,11 +103,13 @@ def daily_digest(now: datetime) -> int:
     rows = db.session.scalars(
         select(FollowUp)
         .join(User, User.id == FollowUp.assignee_id)
+        .join(Household, Household.id == FollowUp.household_id)
         .where(
             FollowUp.status == FollowUpStatus.OPEN,
             FollowUp.due_on <= today,
             User.active.is_(True),
             User.notify_digest.is_(True),
+            household_visible_to(FollowUp.assignee_id),
         )
         .options(joinedload(FollowUp.assignee), joinedload(FollowUp.household))
         .order_by(FollowUp.assignee_id, FollowUp.due_on, FollowUp.due_time, FollowUp.id)

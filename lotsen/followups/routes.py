@@ -12,9 +12,9 @@ from lotsen.access import (
     allow,
     get_followup_or_404,
     get_household_or_404,
+    people_who_see,
 )
 from lotsen.accounts.models import Role, User
-from lotsen.accounts.services import active_guides
 from lotsen.contacts.services import log_contact
 from lotsen.db import utcnow
 from lotsen.extensions import db
@@ -71,7 +71,7 @@ def create(household_id: int):
     from lotsen.households.routes import PAGE_OPTIONS, render_household
 
     household = get_household_or_404(household_id, PAGE_OPTIONS)
-    form = FollowUpForm(guides=active_guides())
+    form = FollowUpForm(guides=people_who_see(household))  # only they may be chosen
     if not form.validate():
         return render_household(household, 400, followup_form=form)
     assignee = db.session.get(User, form.assignee_id.data) if form.assignee_id.data else None

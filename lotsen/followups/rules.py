@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus, RuleSetting
-from lotsen.followups.services import create_followup
+from lotsen.followups.services import create_followup, hand_back_followups
 from lotsen.households.models import Household
 from lotsen.households.vocab import Stage
 from lotsen.jobs import job
@@ -110,6 +110,9 @@ def evaluate_rules(now: datetime) -> dict[str, int]:
     settings = rule_settings()
     today = local_date(now)
     created = dict.fromkeys(RULES, 0)
+    # Follow-ups whose assignee can no longer see the household (left by any path that
+    # changed scope, or from before the services handed them back) go to its guide.
+    hand_back_followups(None)
 
     enabled, params = settings["first_contact"]
     if enabled:

@@ -4,18 +4,88 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, delete, func, select
 from sqlalchemy.orm import joinedload
 
+from lotsen.access import household_visible, household_visible_to
 from lotsen.accounts.models import Role, User
 from lotsen.contacts.models import Contact
 from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
-from lotsen.households.models import Household
+from lotsen.households.models import Household, HouseholdEvent
+from lotsen.notifications.models import OutboxMessage, OutboxStatus
 
 DEFAULT_TITLE = _l("Follow up")
 BULK_LIMIT = 500
+
+
+class FollowUpError(ValueError):
+    """A follow-up rule was broken; the message is shown to the user."""
+
+
+def _sees(user: User, household: Household) -> bool:
+    stmt = select(Household.id).where(Household.id == household.id, household_visible(user))
+    return db.session.scalar(stmt) is not None
+
+
+def hand_back_followups(
+    by: User | None, *, household: Household | None = None, assignee: User | None = None
+) -> int:
+    """After a change of who sees what (hand-over, unshare, other municipalities, a user's
+    municipalities): open follow-ups of people who can no longer see their household go to
+    its guide — to the regional inbox when it has none — with a note on the timeline."""
+    db.session.flush()  # the scope rule reads the new state from the database
+    stmt = (
+        select(FollowUp)
+        .join(Household, Household.id == FollowUp.household_id)
+        .where(
+            FollowUp.status == FollowUpStatus.OPEN,
+            FollowUp.assignee_id.is_not(None),
+            ~household_visible_to(FollowUp.assignee_id),
+        )
+        .options(joinedload(FollowUp.assignee), joinedload(FollowUp.household))
+        .order_by(FollowUp.household_id, FollowUp.id)
+    )
+    if household is not None:
+        stmt = stmt.where(FollowUp.household_id == household.id)
+    if assignee is not None:
+        stmt = stmt.where(FollowUp.assignee_id == assignee.id)
+    lost = list(db.session.scalars(stmt))
+    # A reminder still waiting in the outbox would reach the one who lost access: drop it
+    # (which frees its key for the new assignee's reminder).
+    queued = [f"reminder:{f.id}:{f.reminded_for}" for f in lost if f.reminded_for]
+    if queued:
+        db.session.execute(
+            delete(OutboxMessage)
+            .where(
+                OutboxMessage.dedup_key.in_(queued),
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    per_household: dict[Household, list[FollowUp]] = {}
+    for f in lost:
+        per_household.setdefault(f.household, []).append(f)
+    for h, followups in per_household.items():
+        db.session.add(
+            HouseholdEvent(
+                household_id=h.id,
+                kind="followups_moved",
+                by_id=by.id if by else None,
+                at=utcnow(),
+                data={
+                    "from": sorted({f.assignee.name for f in followups}),
+                    "to": h.guide.name if h.guide else None,
+                    "titles": [f.title for f in followups],
+                },
+            )
+        )
+        for f in followups:
+            f.assignee_id = h.guide_id
+            f.reminded_for = None  # the new assignee gets the reminder
+    db.session.flush()
+    return len(lost)
 
 
 def create_followup(
@@ -30,8 +100,11 @@ def create_followup(
     rule: str | None = None,
     rule_key: str | None = None,
 ) -> FollowUp:
-    """A follow-up for ``assignee``, by default the household's guide, else its creator."""
+    """A follow-up for ``assignee``, by default the household's guide, else its creator.
+    The assignee must be someone who can see the household."""
     if assignee is not None:
+        if not _sees(assignee, household):
+            raise FollowUpError(_l("%(name)s cannot see this household.", name=assignee.name))
         assignee_id = assignee.id
     elif household.guide_id is not None:
         assignee_id = household.guide_id
@@ -132,6 +205,7 @@ def my_day(user: User, today: date) -> dict[str, list[DayLine]]:
             FollowUp.assignee_id == user.id,
             FollowUp.status == FollowUpStatus.OPEN,
             FollowUp.due_on <= week_end,
+            household_visible(user),
         )
         .options(joinedload(FollowUp.household))
         .order_by(FollowUp.due_on, FollowUp.due_time.nulls_last(), FollowUp.id)
@@ -154,10 +228,13 @@ def due_counts(user: User, today: date) -> tuple[int, int]:
         select(
             func.count().filter(FollowUp.due_on < today),
             func.count().filter(FollowUp.due_on == today),
-        ).where(
+        )
+        .join(Household, Household.id == FollowUp.household_id)
+        .where(
             FollowUp.assignee_id == user.id,
             FollowUp.status == FollowUpStatus.OPEN,
             FollowUp.due_on <= today,
+            household_visible(user),
         )
     ).one()
     return row[0], row[1]
@@ -171,7 +248,12 @@ def overdue_by_guide(today: date) -> list[tuple[User, int, int]]:
             func.count().filter(FollowUp.due_on < today).label("overdue"),
             func.count().filter(FollowUp.due_on == today).label("today"),
         )
-        .where(FollowUp.status == FollowUpStatus.OPEN, FollowUp.due_on <= today)
+        .join(Household, Household.id == FollowUp.household_id)
+        .where(
+            FollowUp.status == FollowUpStatus.OPEN,
+            FollowUp.due_on <= today,
+            household_visible_to(FollowUp.assignee_id),
+        )
         .group_by(FollowUp.assignee_id)
         .subquery()
     )

@@ -46,6 +46,7 @@ from lotsen.households.vocab import (
     Source,
     Stage,
     Tenure,
+    Timeframe,
     choices,
 )
 from lotsen.urls import MAX_ID
@@ -144,8 +145,13 @@ class HouseholdForm(SubmitOnce, BaseForm):
     housing_area = StringField(_l("Area or village"), validators=[Length(max=200)])
     housing_needs = TextAreaField(_l("Housing needs"), validators=[Length(max=1000)])
     move_date = DateField(_l("Planned moving date"), validators=[Optional()])
+    timeframe_code = OptionalSelectField(
+        _l("Timeframe"), choices=choices(Timeframe, _l("- choose -"))
+    )
     timeframe = StringField(
-        _l("Timeframe"), validators=[Length(max=200)], description=_l('E.g. "summer 2027".')
+        _l("Timeframe in words"),
+        validators=[Length(max=200)],
+        description=_l('E.g. "summer 2027".'),
     )
     source = OptionalSelectField(
         _l("How they heard of us"), choices=choices(Source, _l("- choose -"))

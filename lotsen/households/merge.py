@@ -7,6 +7,7 @@ from lotsen.contacts.models import Contact
 from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
+from lotsen.followups.services import hand_back_followups
 from lotsen.households.models import Household, HouseholdEvent, HouseholdShare, StageChange
 from lotsen.households.search import build_search_text
 from lotsen.households.services import EDITABLE_FIELDS, HouseholdError
@@ -104,4 +105,5 @@ def merge_households(keep: Household, other: Household, by: User) -> list[str]:
     db.session.flush()
     keep.search_text = build_search_text(keep)
     db.session.flush()
+    hand_back_followups(by, household=keep)  # the other's guide may not see this one
     return filled

@@ -27,6 +27,7 @@ from lotsen.households.vocab import (
     Source,
     Stage,
     Tenure,
+    Timeframe,
 )
 from lotsen.regions.models import Municipality
 
@@ -100,7 +101,8 @@ class Household(db.Model):
     housing_needs: Mapped[str | None] = mapped_column(String(1000))
 
     move_date: Mapped[date | None] = mapped_column(Date)
-    timeframe: Mapped[str | None] = mapped_column(String(200))
+    timeframe_code: Mapped[Timeframe | None] = mapped_column(str_enum(Timeframe))
+    timeframe: Mapped[str | None] = mapped_column(String(200))  # in words: "summer 2027"
 
     source: Mapped[Source | None] = mapped_column(str_enum(Source), index=True)
     source_detail: Mapped[str | None] = mapped_column(String(200))

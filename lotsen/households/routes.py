@@ -10,6 +10,7 @@ from lotsen.access import (
     can_see_household,
     get_household_or_404,
     household_visible,
+    people_who_see,
 )
 from lotsen.accounts.models import User
 from lotsen.accounts.services import active_guides
@@ -131,9 +132,10 @@ def render_household(household: Household, status: int = 200, **forms):
     forms.setdefault("contact_form", ContactForm(formdata=None))
     forms.setdefault("note_form", NoteForm(formdata=None))
     forms.setdefault("merge_form", MergeForm(formdata=None))
-    forms.setdefault("followup_form", FollowUpForm(guides=guides, formdata=None))
-    forms.setdefault("handover_form", guide_choice_form("handover", guides, formdata=None))
-    forms.setdefault("share_form", guide_choice_form("share", guides, formdata=None))
+    forms.setdefault("followup_form", FollowUpForm(guides=people_who_see(household), formdata=None))
+    others = [g for g in guides if g.id != current_user.id]  # not to oneself
+    forms.setdefault("handover_form", guide_choice_form("handover", others, formdata=None))
+    forms.setdefault("share_form", guide_choice_form("share", others, formdata=None))
     items, truncated = timeline(household)
     return (
         render_template(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from lotsen.accounts.models import Role, User
 from lotsen.db import utcnow
 from lotsen.extensions import db
+from lotsen.followups.services import hand_back_followups
 from lotsen.households.models import (
     Household,
     HouseholdEvent,
@@ -42,6 +43,7 @@ EDITABLE_FIELDS = (
     "housing_area",
     "housing_needs",
     "move_date",
+    "timeframe_code",
     "timeframe",
     "source",
     "source_detail",
@@ -202,6 +204,8 @@ def update_household(
         household.version += 1
         _event(household, "edited", by, data={"changed": changed})
     db.session.flush()
+    if {"primary_municipality_code", "other_municipalities"} & set(changed):
+        hand_back_followups(by, household=household)
     return changed
 
 
@@ -249,6 +253,13 @@ def hand_over(household: Household, to: User, by: User) -> None:
     """Make ``to`` the household's guide (they then see it, whatever its municipalities)."""
     if to.role != Role.GUIDE or not to.active:
         raise HouseholdError(_l("A household can only be handed over to an active guide."))
+    if to.id == by.id:
+        raise HouseholdError(
+            _l(
+                "You cannot hand a household over to yourself. Ask its guide or a "
+                "coordinator to hand it over to you."
+            )
+        )
     if household.guide_id == to.id:
         return
     previous = household.guide
@@ -261,11 +272,19 @@ def hand_over(household: Household, to: User, by: User) -> None:
         data={"from": previous.name if previous else None, "to": to.name, "to_id": to.id},
     )
     db.session.flush()
+    hand_back_followups(by, household=household)
 
 
 def share_household(household: Household, with_user: User, by: User) -> None:
     if with_user.role != Role.GUIDE or not with_user.active:
         raise HouseholdError(_l("A household can only be shared with an active guide."))
+    if with_user.id == by.id:
+        raise HouseholdError(
+            _l(
+                "You cannot share a household with yourself. Ask its guide or a coordinator "
+                "to share it with you."
+            )
+        )
     if any(s.user_id == with_user.id for s in household.shares):
         return
     household.shares.append(HouseholdShare(user=with_user, by_id=by.id))
@@ -280,3 +299,4 @@ def unshare_household(household: Household, user_id: int, by: User) -> None:
     household.shares.remove(share)
     _event(household, "unshare", by, data={"with": share.user.name, "with_id": user_id})
     db.session.flush()
+    hand_back_followups(by, household=household)

@@ -60,6 +60,16 @@ class HousingType(enum.StrEnum):
     ANY = "any"
 
 
+class Timeframe(enum.StrEnum):
+    """When a household plans to move, as the interest form asks it: stored as the code and
+    shown in each reader's language."""
+
+    SIX_MONTHS = "6m"
+    ONE_YEAR = "1y"
+    TWO_YEARS = "2y"
+    LATER = "later"
+
+
 class PersonKind(enum.StrEnum):
     ADULT = "adult"
     CHILD = "child"
@@ -102,6 +112,10 @@ LABELS = {
     HousingType.FARM: _l("Farm"),
     HousingType.RENOVATION: _l("House to renovate"),
     HousingType.ANY: _l("Any"),
+    Timeframe.SIX_MONTHS: _l("Within six months"),
+    Timeframe.ONE_YEAR: _l("Within a year"),
+    Timeframe.TWO_YEARS: _l("In one or two years"),
+    Timeframe.LATER: _l("Later, or not sure yet"),
     PersonKind.ADULT: _l("Adult"),
     PersonKind.CHILD: _l("Child"),
 }

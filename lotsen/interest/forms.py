@@ -9,15 +9,18 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 
 from lotsen.forms import BaseForm, MultiCheckboxField, OptionalSelectField, RadioField
 from lotsen.households.forms import country_choices, normalise_phone
-from lotsen.households.vocab import LABELS, LANGUAGES, HousingType, Source, Tenure, choices
+from lotsen.households.vocab import (
+    LABELS,
+    LANGUAGES,
+    HousingType,
+    Source,
+    Tenure,
+    Timeframe,
+    choices,
+)
 
 MAX_CHILDREN = 10
-TIMEFRAMES = {
-    "6m": _l("Within six months"),
-    "1y": _l("Within a year"),
-    "2y": _l("In one or two years"),
-    "later": _l("Later, or not sure yet"),
-}
+TIMEFRAMES = {t.value: LABELS[t] for t in Timeframe}
 PUBLIC_SOURCES = [s for s in Source if s not in (Source.INTEREST_FORM, Source.RETURNEE_MAILING)]
 
 

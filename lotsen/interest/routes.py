@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from lotsen.access import PUBLIC, allow
 from lotsen.db import utcnow
 from lotsen.extensions import db, limiter
-from lotsen.interest.forms import TIMEFRAMES, InterestForm, started_token
+from lotsen.interest.forms import InterestForm, started_token
 from lotsen.interest.services import (
     PRIVACY_VERSION,
     ConfirmationError,
@@ -80,9 +80,6 @@ def form():
         data["primary"] = data["primary"] or None
         data["others"] = [c for c in data["others"] if c != data["primary"]]
         data["children"] = form.child_ages()
-        data["timeframe_label"] = (
-            str(TIMEFRAMES[form.timeframe.data]) if form.timeframe.data else None
-        )
         submit(data, locale=_lang(), now=utcnow())
         db.session.commit()
         return redirect(url_for("interest.sent", lang=_lang()))

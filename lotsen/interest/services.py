@@ -7,7 +7,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 
 from lotsen.accounts.models import Role, User
 from lotsen.extensions import db
@@ -30,7 +30,7 @@ COMPARED = (
     "housing_tenure",
     "housing_type",
     "housing_needs",
-    "timeframe",
+    "timeframe_code",
 )
 
 
@@ -111,12 +111,21 @@ def submission_for(token: str) -> InterestSubmission:
     return submission
 
 
-def find_duplicate(email: str, phone: str | None) -> Household | None:
-    """An existing household with the same (normalised) e-mail address or phone number."""
-    condition = Household.email == email.lower()
-    if phone:
-        condition = or_(condition, Household.phone == phone)
-    return db.session.scalars(select(Household).where(condition).order_by(Household.id)).first()
+def household_with_email(email: str) -> Household | None:
+    """The household with this (normalised) e-mail address: a confirmed submission from it
+    comes from the family, whose address it is."""
+    return db.session.scalars(
+        select(Household).where(Household.email == email.lower()).order_by(Household.id)
+    ).first()
+
+
+def household_with_phone(phone: str | None) -> Household | None:
+    """A household with this phone number. Anyone can type a number: a match is only a hint."""
+    if not phone:
+        return None
+    return db.session.scalars(
+        select(Household).where(Household.phone == phone).order_by(Household.id)
+    ).first()
 
 
 def _guide_of(code: str | None) -> User | None:
@@ -176,7 +185,8 @@ def _household_data(data: dict) -> HouseholdData:
             "housing_tenure": data.get("housing_tenure"),
             "housing_type": data.get("housing_type"),
             "housing_needs": data.get("housing_wishes"),
-            "timeframe": data.get("timeframe_label"),
+            "timeframe_code": data.get("timeframe") or None,  # a code: each reader's language
+            "timeframe": None,
             "source": data.get("source") or Source.INTEREST_FORM,
             "source_detail": "Intresseformulär",
             "notes": None,
@@ -188,8 +198,14 @@ def _household_data(data: dict) -> HouseholdData:
 
 
 def _notify_staff(
-    household: Household, submission: InterestSubmission, now: datetime, updated: bool
+    household: Household,
+    submission: InterestSubmission,
+    now: datetime,
+    updated: bool,
+    same_phone: Household | None = None,
 ) -> None:
+    """Tell the guide (or the coordinators) — in words that say who confirmed what: the
+    visitor is known only by the e-mail address they confirmed."""
     recipients = (
         [household.guide]
         if household.guide
@@ -200,21 +216,34 @@ def _notify_staff(
         )
     )
     link = f"{current_app.config['BASE_URL'].rstrip('/')}/households/{household.id}"
+    email = submission.email
     mails = []
     for user in recipients:
         with force_locale(user.locale):
-            subject = (
-                _("Interest form again: %(name)s", name=household.name)
-                if updated
-                else _("New interest: %(name)s", name=household.name)
-            )
-            body = "\n\n".join(
-                (
-                    _("Hello %(name)s,", name=user.name),
-                    _("%(name)s confirmed the interest form.", name=household.name),
-                    link,
+            if updated:
+                subject = _("Interest form again for %(name)s", name=household.name)
+                what = _(
+                    "The interest form was sent again from %(email)s, the household's e-mail "
+                    "address, and confirmed from it. Review on the timeline what differs; "
+                    "nothing has been changed.",
+                    email=email,
                 )
-            )
+            else:
+                subject = _("New interest: %(name)s", name=household.name)
+                what = _("An interest form was sent and confirmed from %(email)s.", email=email)
+            parts = [_("Hello %(name)s,", name=user.name), what]
+            if same_phone is not None:
+                subject = _("New interest (possible duplicate): %(name)s", name=household.name)
+                parts.append(
+                    _(
+                        "Its phone number is that of household number %(id)d, but the e-mail "
+                        "address is not: it may be the same family, or someone else who gave "
+                        "their number. Compare the two and merge them if they are the same.",
+                        id=same_phone.id,
+                    )
+                )
+            parts.append(link)
+            body = "\n\n".join(parts)
         mails.append(
             Mail(
                 key=f"interest:{submission.id}:{user.id}",
@@ -230,13 +259,16 @@ def _notify_staff(
 
 def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, bool]:
     """Turn a confirmed submission into a household, or attach it to the existing one with
-    the same e-mail or phone (a timeline entry lists what differs, for the guide to review).
-    Returns the household and whether it was an existing one. Confirming twice is a no-op."""
+    the same e-mail address — the address the visitor just confirmed (a timeline entry lists
+    what differs, for the guide to review). The same phone number alone is no proof: that
+    gives a new household marked as a possible duplicate. Returns the household and whether
+    it was an existing one. Confirming twice is a no-op."""
     if submission.status == "confirmed":
         return db.session.get(Household, submission.household_id), True
     data = submission.data
     household_data = _household_data(data)
-    existing = find_duplicate(submission.email, submission.phone)
+    existing = household_with_email(submission.email)
+    same_phone = None
     if existing is not None:
         changes = {
             name: {"was": str(getattr(existing, name) or ""), "form": str(value)}
@@ -249,17 +281,34 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
                 kind="interest_again",
                 at=now,
                 text=data.get("message") or None,
-                data={"submission": submission.id, "changes": changes},
+                data={
+                    "submission": submission.id,
+                    "email": submission.email,
+                    "changes": changes,
+                },
             )
         )
         household, updated = existing, True
     else:
+        same_phone = household_with_phone(submission.phone)
         guide = _guide_of(data.get("primary"))
         household = create_household(household_data, by=None, guide=guide, at=now)
-        if data.get("message"):
+        db.session.add(
+            HouseholdEvent(
+                household_id=household.id,
+                kind="interest_message",
+                text=data.get("message") or None,
+                data={"submission": submission.id, "email": submission.email},
+                at=now,
+            )
+        )
+        if same_phone is not None:
             db.session.add(
                 HouseholdEvent(
-                    household_id=household.id, kind="interest_message", text=data["message"], at=now
+                    household_id=household.id,
+                    kind="possible_duplicate",
+                    data={"of_id": same_phone.id, "phone": submission.phone},
+                    at=now,
                 )
             )
         due = add_working_days(local_date(now), 2)
@@ -276,7 +325,7 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
     submission.confirmed_at = now
     submission.household_id = household.id
     db.session.flush()
-    _notify_staff(household, submission, now, updated)
+    _notify_staff(household, submission, now, updated, same_phone)
     return household, updated
 
 

@@ -12,15 +12,17 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy
 from email.header import Header
 from email.mime.text import MIMEText
-from email.utils import formatdate
+from email.utils import formataddr, formatdate, parseaddr
 
 from flask import current_app
 from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from lotsen.accounts.models import User
 from lotsen.extensions import db
 from lotsen.jobs import WORKER_ID, job
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
@@ -28,6 +30,9 @@ from lotsen.notifications.models import OutboxMessage, OutboxStatus
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BACKOFF = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600)  # seconds after attempt n
+# RFC 5322/5321 on the wire: CRLF line ends (a strict server refuses bare LF as one endless
+# line), the compat32 rules that MIMEText was built with otherwise.
+WIRE = policy.compat32.clone(linesep="\r\n")
 
 
 @dataclass
@@ -108,24 +113,36 @@ def claim(now: datetime, limit: int) -> list[Row]:
     rows = []
     if ids:
         table = OutboxMessage.__table__
-        rows = list(db.session.execute(select(table).where(table.c.id.in_(ids))))
+        rows = list(
+            db.session.execute(
+                select(table, User.name.label("to_name"))
+                .outerjoin(User, User.id == table.c.user_id)
+                .where(table.c.id.in_(ids))
+                .order_by(table.c.next_attempt_at, table.c.id)  # sent in the order queued
+            )
+        )
     db.session.commit()
     return rows
+
+
+def _address(name: str | None, address: str) -> str:
+    """``Name <address>``, the name encoded (RFC 2047) when it is not ASCII."""
+    return formataddr((name, address), charset="utf-8") if name else address
 
 
 def _email(message: Row) -> bytes:
     # email.mime with an explicit charset: four times faster than EmailMessage here.
     cfg = current_app.config
     email = MIMEText(message.body, "plain", "utf-8")
-    email["From"] = cfg["MAIL_FROM"]
-    email["To"] = message.to_address
+    email["From"] = _address(*parseaddr(cfg["MAIL_FROM"]))
+    email["To"] = _address(getattr(message, "to_name", None), message.to_address)
     email["Subject"] = Header(message.subject, "utf-8")
     email["Date"] = formatdate(localtime=False)
     # The same message always has the same id, so a mail client shows a resent copy once.
     domain = cfg["MAIL_FROM"].rpartition("@")[2].strip("> ") or "lotsen.local"
     email["Message-ID"] = f"<lotsen-outbox-{message.id}@{domain}>"
     email["X-Lotsen-Key"] = message.dedup_key
-    return email.as_bytes()
+    return email.as_bytes(policy=WIRE)
 
 
 def smtp_connection() -> smtplib.SMTP:
@@ -182,7 +199,7 @@ def dispatch_outbox(now: datetime) -> dict:
                 _record(m, now, f"SMTP unreachable: {exc}")
             return {"sent": sent, "failed": failed + len(messages)}
         try:
-            sender = current_app.config["MAIL_FROM"]
+            sender = parseaddr(current_app.config["MAIL_FROM"])[1]
             for m in messages:
                 try:
                     conn.sendmail(sender, [m.to_address], _email(m))
