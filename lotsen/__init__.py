@@ -65,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from lotsen.health import bp as health_bp
     from lotsen.households.routes import bp as households_bp
     from lotsen.interest.routes import bp as interest_bp
+    from lotsen.matching.routes import bp as matching_bp
     from lotsen.notifications.routes import bp as notifications_bp
 
     for bp in (
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
         followups_bp,
         notifications_bp,
         interest_bp,
+        matching_bp,
         health_bp,
     ):
         app.register_blueprint(bp)

@@ -19,6 +19,7 @@ from lotsen import jobs
 from lotsen.db import utcnow
 from lotsen.followups import notify, rules  # noqa: F401  (registers their jobs)
 from lotsen.interest import services as interest_services  # noqa: F401
+from lotsen.matching import jobtech  # noqa: F401  (registers import-jobtech)
 from lotsen.notifications import services  # noqa: F401  (registers dispatch-outbox)
 from lotsen.workdays import STOCKHOLM
 
@@ -27,7 +28,11 @@ log = logging.getLogger(__name__)
 
 def triggers(config) -> dict[str, object]:
     hour, minute = (int(x) for x in config["SCHEDULER_DIGEST_TIME"].split(":"))
-    return {
+    extra = {}
+    if config.get("JOBTECH_SOURCE_URL"):  # nightly job ads, only when a source is set
+        h, m = (int(x) for x in config["SCHEDULER_JOBTECH_TIME"].split(":"))
+        extra["import-jobtech"] = CronTrigger(hour=h, minute=m, timezone=STOCKHOLM)
+    return extra | {
         "dispatch-outbox": IntervalTrigger(seconds=config["SCHEDULER_OUTBOX_SECONDS"]),
         "due-reminders": IntervalTrigger(seconds=config["SCHEDULER_REMINDER_SECONDS"]),
         "evaluate-rules": IntervalTrigger(minutes=config["SCHEDULER_RULES_MINUTES"]),

@@ -26,7 +26,13 @@ from tests import factories
 from tests.conftest import login
 
 ROLES = ("anonymous", "guide", "coordinator", "admin")
-SCOPED = {"household_id", "followup_id"}  # objects that belong to a municipality
+SCOPED = {
+    "household_id",
+    "followup_id",
+    "listing_id",
+    "job_id",
+    "match_id",
+}  # objects that belong to a municipality
 
 
 def routes(app):
@@ -66,6 +72,7 @@ def test_route_matrix(app, client, region, role):
     enqueue(Mail(key="k", kind="test", to="x@example.org", subject="s", body="b"), utcnow())
     message_id = db.session.scalar(select(OutboxMessage.id))
     region.mala_guide.ical_token = "t" * 40
+    listing, job, match = factories.mala_listing_job_match(mala, region.mala_guide)
     db.session.commit()
     ids = {
         "household_id": mala.id,
@@ -73,6 +80,9 @@ def test_route_matrix(app, client, region, role):
         "followup_id": followup.id,
         "message_id": message_id,
         "token": region.mala_guide.ical_token,
+        "listing_id": listing.id,
+        "job_id": job.id,
+        "match_id": match.id,
     }
     user = {
         "anonymous": None,
