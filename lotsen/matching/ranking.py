@@ -13,6 +13,7 @@ from datetime import date
 
 from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from lotsen.households.search import words
 from lotsen.households.vocab import HousingType, Tenure
@@ -113,7 +114,12 @@ def _municipality(w: Wishes, code: str, fit: Fit, explain: bool, points=(20, 10)
     return True
 
 
-TYPE_FITS = {  # wish -> {listing type: (points, exact)}
+EXACT_TYPE = {
+    ListingType.APARTMENT: _l("an apartment, as they wish"),
+    ListingType.HOUSE: _l("a house, as they wish"),
+    ListingType.FARM: _l("a farm, as they wish"),
+}
+TYPE_FITS = {  # wish -> {listing type: points}
     HousingType.APARTMENT: {ListingType.APARTMENT: 15},
     HousingType.HOUSE: {ListingType.HOUSE: 15, ListingType.FARM: 5},
     HousingType.FARM: {ListingType.FARM: 15, ListingType.HOUSE: 5},
@@ -152,11 +158,11 @@ def listing_fit(w: Wishes, listing, today: date, explain: bool = False) -> Fit |
         fit.score += points
         if explain:
             fit.reasons.append(
-                _("a %(kind)s, as they wish", kind=mlabel(kind).lower())
+                str(EXACT_TYPE[kind])
                 if points == 15
                 else _(
-                    "a %(kind)s; they wish for: %(wish)s",
-                    kind=mlabel(kind).lower(),
+                    "%(kind)s – they wish for: %(wish)s",
+                    kind=mlabel(kind),
                     wish=_wish_label(w.type),
                 )
             )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header
 from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import formatdate
 
 from flask import current_app
@@ -26,6 +27,7 @@ from lotsen.jobs import WORKER_ID, job
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
+SMTP_LINES = compat32.clone(linesep="\r\n")
 MAX_ATTEMPTS = 8
 BACKOFF = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600)  # seconds after attempt n
 
@@ -125,7 +127,9 @@ def _email(message: Row) -> bytes:
     domain = cfg["MAIL_FROM"].rpartition("@")[2].strip("> ") or "lotsen.local"
     email["Message-ID"] = f"<lotsen-outbox-{message.id}@{domain}>"
     email["X-Lotsen-Key"] = message.dedup_key
-    return email.as_bytes()
+    # SMTP wants CRLF line ends; smtplib leaves bytes as they are, and a server that splits
+    # on CRLF only (as RFC 5321 says) sees a bare-LF message as one line over 1 000 bytes.
+    return email.as_bytes(policy=SMTP_LINES)
 
 
 def smtp_connection() -> smtplib.SMTP:
