@@ -381,3 +381,39 @@ def test_listing_page_ranks_the_households_it_fits(client, region):
     assert "Familjen Passar" in page and "Familjen Köper" not in page
     assert re.search(r"4 rum för ett hushåll med 4 personer", page)
     assert fits.id
+
+
+def test_the_sql_prefilter_never_drops_a_listing_that_fits(app_ctx):
+    """listing_suggestions narrows in SQL before ranking in Python: on random listings and
+    wishes, it finds exactly the listings that listing_fit accepts."""
+    import random
+
+    from lotsen.matching.ranking import listing_fit
+    from lotsen.matching.services import wishes_of
+
+    rng = random.Random(7)
+    for _ in range(60):
+        buy = rng.random() < 0.4
+        factories.listing(
+            rng.choice([factories.NORSJO, factories.MALA, factories.LYCKSELE]),
+            tenure="buy" if buy else rng.choice(["rent", "sublet"]),
+            type=rng.choice(["apartment", "house", "farm", "room"]),
+            rooms=rng.choice([None, 1, 2, 3, 4, 5]),
+            rent=None if buy else rng.choice([None, 4000, 7000, 8500, 9000, 12000]),
+            price=rng.choice([None, 500_000, 1_050_000, 3_000_000]) if buy else None,
+        )
+    everything = list(db.session.scalars(select(Listing)))
+    for _ in range(25):
+        persons = FAMILY[: rng.choice([1, 2, 3, 4])]
+        h = factories.household(
+            factories.NORSJO,
+            persons=persons,
+            others=rng.choice([[], [factories.MALA]]),
+            housing_tenure=rng.choice([None, "rent", "buy", "either"]),
+            housing_type=rng.choice([None, "apartment", "house", "farm", "renovation", "any"]),
+            housing_rooms=rng.choice([None, 2, 4]),
+            housing_budget=rng.choice([None, 8000, 1_000_000]),
+        )
+        fitting = {x.id for x in everything if listing_fit(wishes_of(h), x, TODAY) is not None}
+        found = {x.id for x, _ in listing_suggestions(h, TODAY, limit=1000)}
+        assert found == fitting

@@ -75,8 +75,16 @@ class JobOpening(db.Model):
     __tablename__ = "job_opening"
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
-        Index("ix_job_opening_status_municipality", "status", "municipality_code"),
-        Index("ix_job_opening_ssyk_code", "ssyk_code"),
+        # Covering: job suggestions read open jobs of a few municipalities and match their
+        # SSYK code and words without touching the table.
+        Index(
+            "ix_job_opening_match",
+            "status",
+            "municipality_code",
+            "last_application_date",
+            "ssyk_code",
+            "search_text",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

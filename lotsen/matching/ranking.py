@@ -10,6 +10,7 @@ listings must not cost thousands of translations.
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
@@ -74,7 +75,7 @@ class Seeker:
     occupation: str | None
     ssyk_code: str | None
 
-    @property
+    @cached_property
     def words(self) -> tuple[str, ...]:
         return occupation_words(self.occupation)
 
@@ -132,7 +133,7 @@ def listing_fit(w: Wishes, listing, today: date, explain: bool = False) -> Fit |
     fit = Fit(0)
     if not _municipality(w, listing.municipality_code, fit, explain):
         return None
-    tenure, kind = ListingTenure(listing.tenure), ListingType(listing.type)
+    tenure, kind = listing.tenure, listing.type  # StrEnum members or their plain values
 
     if w.tenure == Tenure.RENT:
         if tenure == ListingTenure.BUY:
@@ -158,7 +159,7 @@ def listing_fit(w: Wishes, listing, today: date, explain: bool = False) -> Fit |
         fit.score += points
         if explain:
             fit.reasons.append(
-                str(EXACT_TYPE[kind])
+                str(EXACT_TYPE[ListingType(kind)])
                 if points == 15
                 else _(
                     "%(kind)s – they wish for: %(wish)s",
@@ -197,7 +198,7 @@ def listing_fit(w: Wishes, listing, today: date, explain: bool = False) -> Fit |
     monthly = w.budget_is_monthly
     cost = listing.price if tenure == ListingTenure.BUY else listing.rent
     if monthly is not None and cost and monthly == (tenure != ListingTenure.BUY):
-        what = _("rent") if monthly else _("price")
+        what = (_("rent") if monthly else _("price")) if explain else ""
         if cost <= w.budget:
             fit.score += 15
             if explain:

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import String, or_, select, type_coerce
 from sqlalchemy.orm import selectinload
 
 from lotsen.access import can_change_municipal, household_scope
@@ -16,10 +16,18 @@ from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.households.models import Household, Person, household_municipality
 from lotsen.households.search import normalise
-from lotsen.households.vocab import PersonKind, Stage
+from lotsen.households.vocab import HousingType, PersonKind, Stage, Tenure
 from lotsen.matching.models import JobOpening, Listing, Match
-from lotsen.matching.ranking import Fit, Seeker, Wishes, job_fit, listing_fit
-from lotsen.matching.vocab import JobStatus, ListingStatus, MatchStatus
+from lotsen.matching.ranking import (
+    BUDGET_SLACK,
+    TYPE_FITS,
+    Fit,
+    Seeker,
+    Wishes,
+    job_fit,
+    listing_fit,
+)
+from lotsen.matching.vocab import JobStatus, ListingStatus, ListingTenure, ListingType, MatchStatus
 from lotsen.regions.models import municipality_refs
 
 LISTING_FIELDS = (
@@ -120,11 +128,12 @@ def seekers_of(household: Household) -> list[Seeker]:
     ]
 
 
+# Plain strings, not enum members: ranking reads thousands of these rows per page.
 LISTING_COLUMNS = (
     Listing.id,
     Listing.municipality_code,
-    Listing.tenure,
-    Listing.type,
+    type_coerce(Listing.tenure, String).label("tenure"),
+    type_coerce(Listing.type, String).label("type"),
     Listing.rooms,
     Listing.rent,
     Listing.price,
@@ -146,8 +155,7 @@ def listing_suggestions(
             )
         ),
     )
-    if w.codes:
-        stmt = stmt.where(Listing.municipality_code.in_(sorted(w.codes)))
+    stmt = stmt.where(*listing_prefilter(w))
     # Score the light rows, then load and word the few that are shown.
     scored = []
     for row in db.session.execute(stmt):
@@ -159,6 +167,43 @@ def listing_suggestions(
         return []
     rows = {x.id: x for x in db.session.scalars(select(Listing).where(Listing.id.in_(top)))}
     return [(rows[i], listing_fit(w, rows[i], today, explain=True)) for i in top]
+
+
+def listing_prefilter(w: Wishes) -> list:
+    """The exclusions of ``listing_fit`` as SQL, so that only listings that may fit are
+    read; ``listing_fit`` still decides (a test holds the two together)."""
+    conditions = []
+    if w.codes:
+        conditions.append(Listing.municipality_code.in_(sorted(w.codes)))
+    if w.tenure == Tenure.RENT:
+        conditions.append(Listing.tenure != ListingTenure.BUY)
+    elif w.tenure == Tenure.BUY:
+        conditions.append(Listing.tenure == ListingTenure.BUY)
+    if w.type in TYPE_FITS:
+        conditions.append(Listing.type.in_(sorted(TYPE_FITS[HousingType(w.type)])))
+    if w.size > 1:
+        conditions.append(Listing.type != ListingType.ROOM)
+    conditions.append(or_(Listing.rooms.is_(None), Listing.rooms >= w.rooms_needed - 1))
+    monthly = w.budget_is_monthly
+    if monthly is not None:
+        ceiling = int(w.budget * BUDGET_SLACK)
+        if monthly:
+            conditions.append(
+                or_(
+                    Listing.tenure == ListingTenure.BUY,
+                    Listing.rent.is_(None),
+                    Listing.rent <= ceiling,
+                )
+            )
+        else:
+            conditions.append(
+                or_(
+                    Listing.tenure != ListingTenure.BUY,
+                    Listing.price.is_(None),
+                    Listing.price <= ceiling,
+                )
+            )
+    return conditions
 
 
 JOB_COLUMNS = (

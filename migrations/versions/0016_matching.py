@@ -41,8 +41,7 @@ def upgrade():
     sa.UniqueConstraint('source', 'external_id', name=op.f('uq_job_opening_source'))
     )
     with op.batch_alter_table('job_opening', schema=None) as batch_op:
-        batch_op.create_index('ix_job_opening_ssyk_code', ['ssyk_code'], unique=False)
-        batch_op.create_index('ix_job_opening_status_municipality', ['status', 'municipality_code'], unique=False)
+        batch_op.create_index('ix_job_opening_match', ['status', 'municipality_code', 'last_application_date', 'ssyk_code', 'search_text'], unique=False)
 
     op.create_table('listing',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -113,7 +112,6 @@ def downgrade():
 
     op.drop_table('listing')
     with op.batch_alter_table('job_opening', schema=None) as batch_op:
-        batch_op.drop_index('ix_job_opening_status_municipality')
-        batch_op.drop_index('ix_job_opening_ssyk_code')
+        batch_op.drop_index('ix_job_opening_match')
 
     op.drop_table('job_opening')
