@@ -140,6 +140,14 @@ def can_change_municipal(user: User, municipality_code: str) -> bool:
     )
 
 
+def may_offer(user: User, household: Household, municipality_code: str) -> bool:
+    """Whether ``user`` may suggest a listing or job of ``municipality_code`` to a household
+    they can see: one of the household's municipalities of interest, or one of their own."""
+    return municipality_code in household.municipality_codes or can_change_municipal(
+        user, municipality_code
+    )
+
+
 def get_municipal_or_404(model, object_id: int, change: bool = False):
     """A listing or job the current user may see (``change``: may change); 404 otherwise.
     Seeing reaches further than changing: through a match with a visible household."""

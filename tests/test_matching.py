@@ -417,3 +417,46 @@ def test_the_sql_prefilter_never_drops_a_listing_that_fits(app_ctx):
         fitting = {x.id for x in everything if listing_fit(wishes_of(h), x, TODAY) is not None}
         found = {x.id for x, _ in listing_suggestions(h, TODAY, limit=1000)}
         assert found == fitting
+
+
+def test_a_guide_cannot_reach_a_foreign_listing_by_suggesting_it(client, region):
+    """Suggesting is limited to the household's municipalities and the guide's own: a
+    Lycksele listing cannot be pulled into view through a Norsjö household."""
+    h = family(guide=region.norsjo_guide)
+    lycksele = factories.listing(factories.LYCKSELE, title="Lycksele-trea")
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    response = client.post(f"/households/{h.id}/matches", data={"listing_id": lycksele.id})
+    assert response.status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(Match)) == 0
+    assert client.get(f"/listings/{lycksele.id}").status_code == 404
+
+
+def test_the_panel_needs_the_same_queries_for_more_homes_jobs_and_matches(
+    client, region, count_queries
+):
+    h = family(guide=region.norsjo_guide, others=[factories.MALA])
+    anna = h.adults[0]
+
+    def add(n):
+        for _ in range(n):
+            listing = factories.listing(factories.NORSJO, rooms=4, rent=7000)
+            factories.listing(factories.MALA, rooms=4, rent=7000)
+            job = factories.job(factories.MALA, title="Sjuksköterska", ssyk_code="2221")
+            factories.job(factories.NORSJO, title="Snickare", occupation="Snickare")
+            from lotsen.matching.services import suggest
+
+            suggest(h, region.norsjo_guide, listing=listing, today=TODAY)
+            suggest(h, region.norsjo_guide, job=job, person=anna, today=TODAY)
+        db.session.commit()
+
+    def queries():
+        with count_queries() as statements:
+            assert client.get(f"/households/{h.id}").status_code == 200
+        return len(statements)
+
+    login(client, region.norsjo_guide)
+    add(1)
+    few = queries()
+    add(6)
+    assert queries() == few

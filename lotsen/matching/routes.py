@@ -9,6 +9,7 @@ from lotsen.access import (
     get_household_or_404,
     get_match_or_404,
     get_municipal_or_404,
+    may_offer,
     municipal_scope,
 )
 from lotsen.db import utcnow
@@ -298,6 +299,8 @@ def suggest_match(household_id: int):
     job_ = db.session.get(JobOpening, form.job_id.data) if form.job_id.data else None
     person = db.session.get(Person, form.person_id.data) if form.person_id.data else None
     if (form.listing_id.data and listing is None) or (form.job_id.data and job_ is None):
+        abort(404)
+    if not may_offer(current_user, household, (listing or job_).municipality_code):
         abort(404)
     try:
         suggest(household, current_user, listing=listing, job=job_, person=person, today=today())

@@ -165,7 +165,12 @@ def listing_suggestions(
     top = [listing_id for _, listing_id in sorted(scored)[:limit]]
     if not top:
         return []
-    rows = {x.id: x for x in db.session.scalars(select(Listing).where(Listing.id.in_(top)))}
+    rows = {
+        x.id: x
+        for x in db.session.scalars(
+            select(Listing).where(Listing.id.in_(top)).options(selectinload(Listing.municipality))
+        )
+    }
     return [(rows[i], listing_fit(w, rows[i], today, explain=True)) for i in top]
 
 
@@ -255,7 +260,14 @@ def job_suggestions(
                 scored.append((-fit.score, row.id))
         picks.append((s, [job_id for _, job_id in sorted(scored)[:per_person]]))
     ids = {i for _, chosen in picks for i in chosen}
-    jobs = {j.id: j for j in db.session.scalars(select(JobOpening).where(JobOpening.id.in_(ids)))}
+    jobs = {
+        j.id: j
+        for j in db.session.scalars(
+            select(JobOpening)
+            .where(JobOpening.id.in_(ids))
+            .options(selectinload(JobOpening.municipality))
+        )
+    }
     return [
         (s, [(jobs[i], job_fit(w, s, jobs[i], explain=True)) for i in chosen])
         for s, chosen in picks
@@ -293,11 +305,11 @@ def households_for_listing(
     for h in _candidate_households(user, listing.municipality_code):
         if h.id in matched:
             continue
-        fit = listing_fit(wishes_of(h), listing, today, explain=True)
+        fit = listing_fit(wishes_of(h), listing, today)
         if fit is not None:
             ranked.append((h, fit))
     ranked.sort(key=lambda x: (-x[1].score, x[0].id))
-    return ranked[:limit]
+    return [(h, listing_fit(wishes_of(h), listing, today, explain=True)) for h, _ in ranked[:limit]]
 
 
 def households_for_job(
@@ -316,11 +328,11 @@ def households_for_job(
         for s in seekers_of(h):
             if (h.id, s.person_id) in matched:
                 continue
-            fit = job_fit(w, s, job, explain=True)
+            fit = job_fit(w, s, job)
             if fit is not None:
                 ranked.append((h, s, fit))
     ranked.sort(key=lambda x: (-x[2].score, x[0].id))
-    return ranked[:limit]
+    return [(h, s, job_fit(wishes_of(h), s, job, explain=True)) for h, s, _ in ranked[:limit]]
 
 
 # --- the match workflow ------------------------------------------------------------------
