@@ -250,6 +250,10 @@ def test_a_job_match_is_for_one_adult(client, region):
     assert match.person_id == anna.id
     page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert "för Anna" in page
+    client.post(f"/matches/{match.id}/send")
+    [mail] = outbox()
+    assert "We hebben een baan gevonden die bij Anna zou kunnen passen:" in mail.body
+    assert "SSYK 2221 – past bij het beroep van Anna" in mail.body
     # Anna has it; Erik's own list does not depend on hers
     (_, anna_jobs), (_, erik_jobs) = job_suggestions(h, TODAY)
     assert anna_jobs == [] and erik_jobs == []
@@ -460,3 +464,15 @@ def test_the_panel_needs_the_same_queries_for_more_homes_jobs_and_matches(
     few = queries()
     add(6)
     assert queries() == few
+
+
+def test_lists_show_available_homes_first(client, region):
+    factories.listing(factories.NORSJO, title="Arkiverad bostad", status="archived")
+    factories.listing(factories.NORSJO, title="Ledig bostad")
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    page = client.get("/listings").get_data(as_text=True)
+    assert page.index("Ledig bostad") < page.index("Arkiverad bostad")
+    only = client.get("/listings?status=archived").get_data(as_text=True)
+    assert "Ledig bostad" not in only and "Arkiverad bostad" in only
+    assert client.get("/listings?status=nonsense").status_code == 400

@@ -51,6 +51,7 @@ KINDS = {
         "model": Listing,
         "form": ListingForm,
         "statuses": ListingStatus,
+        "current": ListingStatus.AVAILABLE,
         "save": save_listing,
         "order": Listing.available_from,
     },
@@ -58,6 +59,7 @@ KINDS = {
         "model": JobOpening,
         "form": JobForm,
         "statuses": JobStatus,
+        "current": JobStatus.OPEN,
         "save": save_job,
         "order": JobOpening.last_application_date,
     },
@@ -98,7 +100,13 @@ def _index(kind: str):
     page = form.page.data or 1
     items = list(
         db.session.scalars(
-            stmt.order_by(model.status, spec["order"].is_(None), spec["order"], model.id.desc())
+            stmt.order_by(
+                model.status != spec["current"],  # available / open ones first
+                model.status,
+                spec["order"].is_(None),
+                spec["order"],
+                model.id.desc(),
+            )
             .offset((page - 1) * PER_PAGE)
             .limit(PER_PAGE)
         )
