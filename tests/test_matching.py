@@ -476,3 +476,26 @@ def test_lists_show_available_homes_first(client, region):
     only = client.get("/listings?status=archived").get_data(as_text=True)
     assert "Ledig bostad" not in only and "Arkiverad bostad" in only
     assert client.get("/listings?status=nonsense").status_code == 400
+
+
+def test_merging_households_keeps_their_matches(app_ctx, region):
+    from lotsen.households.merge import merge_households
+    from lotsen.matching.services import suggest
+
+    keep = family(guide=region.norsjo_guide)
+    other = family(guide=region.norsjo_guide)
+    both = factories.listing(factories.NORSJO, rooms=4, rent=7000)
+    only_other = factories.listing(factories.NORSJO, rooms=4, rent=7000)
+    job = factories.job(factories.NORSJO, ssyk_code="2221")
+    suggest(keep, None, listing=both, today=TODAY)
+    suggest(other, None, listing=both, today=TODAY)
+    suggest(other, None, listing=only_other, today=TODAY)
+    suggest(other, None, job=job, person=other.adults[0], today=TODAY)
+    merge_households(keep, other, region.norsjo_guide)
+    db.session.flush()
+    db.session.expire_all()
+    matches = db.session.scalars(select(Match).order_by(Match.id)).all()
+    assert {m.household_id for m in matches} == {keep.id}
+    assert sorted((m.listing_id or 0, m.job_id or 0) for m in matches) == sorted(
+        [(both.id, 0), (only_other.id, 0), (0, job.id)]
+    )

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import String, or_, select, type_coerce
+from sqlalchemy import String, delete, or_, select, type_coerce, update
 from sqlalchemy.orm import selectinload
 
 from lotsen.access import can_change_municipal, household_scope
@@ -437,6 +437,31 @@ def accept(match: Match, now: datetime) -> None:
     match.accepted_at = now
     match.responded_at = match.responded_at or now
     db.session.flush()
+
+
+def move_matches(from_household_id: int, to_household_id: int) -> None:
+    """When two households are merged: their matches go along, except those the kept
+    household already has (the same listing, or the same job for the same adult)."""
+    kept = select(Match.listing_id).where(
+        Match.household_id == to_household_id, Match.listing_id.is_not(None)
+    )
+    kept_jobs = select(Match.job_id).where(
+        Match.household_id == to_household_id, Match.job_id.is_not(None)
+    )
+    db.session.execute(
+        delete(Match)
+        .where(
+            Match.household_id == from_household_id,
+            or_(Match.listing_id.in_(kept), Match.job_id.in_(kept_jobs)),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Match)
+        .where(Match.household_id == from_household_id)
+        .values(household_id=to_household_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def matches_of(user: User | None = None, **where) -> list[Match]:
