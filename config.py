@@ -88,6 +88,12 @@ class Config:
     SCHEDULER_RULES_MINUTES = _int("SCHEDULER_RULES_MINUTES", 15)
     SCHEDULER_DIGEST_TIME = os.environ.get("SCHEDULER_DIGEST_TIME", "07:00")
     SCHEDULER_MISFIRE_GRACE_SECONDS = _int("SCHEDULER_MISFIRE_GRACE_SECONDS", 6 * 3600)
+    # Job ads from Arbetsförmedlingen (JobTech): imported nightly when a source URL is set
+    JOBTECH_SOURCE_URL = os.environ.get("JOBTECH_SOURCE_URL", "")
+    JOBTECH_API_KEY = os.environ.get("JOBTECH_API_KEY", "")
+    JOBTECH_SNAPSHOT = os.environ.get("JOBTECH_SNAPSHOT", "1") == "1"
+    JOBTECH_TIMEOUT = _int("JOBTECH_TIMEOUT", 120)
+    SCHEDULER_JOBTECH_TIME = os.environ.get("SCHEDULER_JOBTECH_TIME", "03:30")
     HOUSEHOLDS_PER_PAGE = _int("HOUSEHOLDS_PER_PAGE", 50)
 
     # Operations (README, "Operating Lotsen"): backups and log lines

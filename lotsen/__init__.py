@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from lotsen.households.routes import bp as households_bp
     from lotsen.imports.routes import bp as imports_bp
     from lotsen.interest.routes import bp as interest_bp
+    from lotsen.matching.routes import bp as matching_bp
     from lotsen.notifications.routes import bp as notifications_bp
 
     for bp in (
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
         followups_bp,
         notifications_bp,
         interest_bp,
+        matching_bp,
         health_bp,
         imports_bp,
     ):

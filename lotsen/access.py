@@ -164,6 +164,73 @@ def can_see_household(user: User, household_id: int) -> bool:
     return db.session.scalar(stmt) is not None
 
 
+# Listings and job openings belong to a municipality. The rule, beside the household rule:
+# a coordinator sees and changes all of them; a guide sees and changes those of their own
+# municipalities (primary and extra), and sees another municipality's listing or job only
+# through a household they may see — as a suggestion or a match of that household (the
+# guide of a household shared with them can suggest Malå homes to it, send them, record
+# the answer and accept; accepting reserves the listing). Editing, status changes and
+# imports stay with the listing's own municipality. Admins see none.
+
+
+def municipal_scope(user: User, model) -> ColumnElement[bool]:
+    """SQL condition for the listings or jobs (``model``) ``user`` may see and change."""
+    if user.role == Role.COORDINATOR:
+        return true()
+    if user.role != Role.GUIDE:
+        return false()
+    return model.municipality_code.in_(sorted(user.municipality_codes))
+
+
+def can_change_municipal(user: User, municipality_code: str) -> bool:
+    return user.role == Role.COORDINATOR or (
+        user.role == Role.GUIDE and municipality_code in user.municipality_codes
+    )
+
+
+def may_offer(user: User, household: Household, municipality_code: str) -> bool:
+    """Whether ``user`` may suggest a listing or job of ``municipality_code`` to a household
+    they can see: one of the household's municipalities of interest, or one of their own."""
+    return municipality_code in household.municipality_codes or can_change_municipal(
+        user, municipality_code
+    )
+
+
+def get_municipal_or_404(model, object_id: int, change: bool = False):
+    """A listing or job the current user may see (``change``: may change); 404 otherwise.
+    Seeing reaches further than changing: through a match with a visible household."""
+    from lotsen.matching.models import Listing, Match
+
+    condition = municipal_scope(current_user, model)
+    if not change and current_user.role == Role.GUIDE:
+        link = Match.listing_id if model is Listing else Match.job_id
+        condition = or_(
+            condition,
+            exists().where(
+                link == model.id,
+                Match.household_id.in_(select(Household.id).where(household_visible(current_user))),
+            ),
+        )
+    obj = db.session.scalars(select(model).where(model.id == object_id, condition)).one_or_none()
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def get_match_or_404(match_id: int):
+    """A match if the current user may see its household; 404 otherwise."""
+    from lotsen.matching.models import Match
+
+    match = db.session.scalars(
+        select(Match)
+        .join(Household, Household.id == Match.household_id)
+        .where(Match.id == match_id, household_visible(current_user))
+    ).one_or_none()
+    if match is None:
+        abort(404)
+    return match
+
+
 def get_followup_or_404(followup_id: int):
     """The follow-up if the current user may see its household; 404 otherwise."""
     from lotsen.followups.models import FollowUp

@@ -58,6 +58,24 @@ def run_job_command(name, at):
     click.echo(f"{name}: {'skipped (another process runs it)' if result is None else result}")
 
 
+@lotsen_cli.command("import-jobs")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--snapshot", is_flag=True, help="The file holds every current ad: archive ours not in it."
+)
+def import_jobs_command(file, snapshot):
+    """Import job ads from a JobTech JobSearch or JobStream JSON file."""
+    from lotsen.matching.jobtech import JobTechError, import_file
+
+    try:
+        counts = import_file(file, snapshot=snapshot)
+    except JobTechError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
 @lotsen_cli.command("scheduler")
 def scheduler_command():
     """Run the scheduler process (one per installation, beside the web workers)."""

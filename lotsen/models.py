@@ -16,6 +16,7 @@ from lotsen.households.models import (
 from lotsen.imports.models import ImportBatch, ImportMapping, ImportRow
 from lotsen.interest.models import InterestSubmission
 from lotsen.jobs import JobLease
+from lotsen.matching.models import JobOpening, Listing, Match
 from lotsen.notifications.models import OutboxMessage
 from lotsen.regions.models import Municipality
 
@@ -24,6 +25,9 @@ __all__ = [
     "FollowUp",
     "Household",
     "JobLease",
+    "JobOpening",
+    "Listing",
+    "Match",
     "OutboxMessage",
     "RuleSetting",
     "HouseholdEvent",

@@ -19,6 +19,7 @@ from lotsen import jobs
 from lotsen.db import utcnow
 from lotsen.followups import notify, rules  # noqa: F401  (registers their jobs)
 from lotsen.interest import services as interest_services  # noqa: F401
+from lotsen.matching import jobtech  # noqa: F401  (registers import-jobtech)
 from lotsen.notifications import services  # noqa: F401  (registers dispatch-outbox)
 from lotsen.ops import backup  # noqa: F401  (registers the nightly backup)
 from lotsen.workdays import STOCKHOLM
@@ -38,6 +39,9 @@ def triggers(config) -> dict[str, object]:
     if config.get("BACKUP_DIR"):
         b_hour, b_minute = (int(x) for x in config.get("BACKUP_TIME", "02:30").split(":"))
         planned["backup"] = CronTrigger(hour=b_hour, minute=b_minute, timezone=STOCKHOLM)
+    if config.get("JOBTECH_SOURCE_URL"):  # nightly job ads, only when a source is set
+        h, m = (int(x) for x in config["SCHEDULER_JOBTECH_TIME"].split(":"))
+        planned["import-jobtech"] = CronTrigger(hour=h, minute=m, timezone=STOCKHOLM)
     return planned
 
 

@@ -86,3 +86,37 @@ class Region:
             coordinator=user(Role.COORDINATOR, name="Annika Koordinator"),
             admin=user(Role.ADMIN, name="Tomas Admin"),
         )
+
+
+def listing(municipality=NORSJO, by=None, **fields):
+    from lotsen.matching.services import save_listing
+
+    n = next(_seq)
+    data = {
+        "municipality_code": municipality,
+        "title": f"Lägenhet {n}",
+        "tenure": "rent",
+        "type": "apartment",
+        "rooms": 3,
+        "rent": 6500,
+    }
+    return save_listing(data | fields, by)
+
+
+def job(municipality=NORSJO, by=None, **fields):
+    from lotsen.matching.services import save_job
+
+    n = next(_seq)
+    data = {"municipality_code": municipality, "title": f"Jobb {n}", "employer": "Kommunen"}
+    return save_job(data | fields, by)
+
+
+def mala_listing_job_match(household, guide):
+    """A Malå listing, a Malå job and a match of the listing with ``household``."""
+    from datetime import date
+
+    from lotsen.matching.services import suggest
+
+    lst = listing(MALA, by=guide)
+    jb = job(MALA, by=guide, occupation="Sjuksköterska", ssyk_code="2221")
+    return lst, jb, suggest(household, guide, listing=lst, today=date.today())

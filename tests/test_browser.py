@@ -39,6 +39,7 @@ def live_server(tmp_path_factory):
         )
         mala = factories.household(factories.MALA, name="Familjen Malå")
         factories.household(factories.NORSJO, guide=guide, name="Familjen Lindqvist")
+        factories.listing(factories.NORSJO, title="Trea på Storgatan")
         db.session.commit()
         email, hidden_id = guide.email, mala.id
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -165,3 +166,9 @@ def test_staff_pages_have_no_accessibility_violations(live_server, page):
     assert axe_violations(page) == [], "household page"
     page.goto(f"{base}/settings")
     assert axe_violations(page) == [], "settings"
+    for path in ("/listings", "/listings/new", "/jobs", "/jobs/import"):
+        page.goto(f"{base}{path}")
+        assert axe_violations(page) == [], path
+    page.get_by_role("link", name="Bostäder").click()
+    page.get_by_role("link", name="Trea på Storgatan").click()
+    assert axe_violations(page) == [], "listing page"

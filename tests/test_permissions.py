@@ -27,7 +27,14 @@ from tests import factories
 from tests.conftest import login
 
 ROLES = ("anonymous", "guide", "coordinator", "admin")
-SCOPED = {"household_id", "followup_id", "batch_id"}  # objects of another municipality
+SCOPED = {
+    "household_id",
+    "followup_id",
+    "batch_id",
+    "listing_id",
+    "job_id",
+    "match_id",
+}  # objects that belong to a municipality
 
 
 def routes(app):
@@ -68,6 +75,7 @@ def test_route_matrix(app, client, region, role):
     message_id = db.session.scalar(select(OutboxMessage.id))
     region.mala_guide.ical_token = "t" * 40
     batch = upload(region.mala_guide, "mala.csv", "Namn;Kommun\nFamiljen Ek;Malå\n".encode())
+    listing, job, match = factories.mala_listing_job_match(mala, region.mala_guide)
     db.session.commit()
     ids = {
         "household_id": mala.id,
@@ -76,6 +84,9 @@ def test_route_matrix(app, client, region, role):
         "message_id": message_id,
         "token": region.mala_guide.ical_token,
         "batch_id": batch.id,
+        "listing_id": listing.id,
+        "job_id": job.id,
+        "match_id": match.id,
     }
     user = {
         "anonymous": None,

@@ -66,6 +66,9 @@ def merge_households(keep: Household, other: Household, by: User) -> list[str]:
             .execution_options(synchronize_session=False)
         )
     from lotsen.interest.models import InterestSubmission
+    from lotsen.matching.services import move_matches
+
+    move_matches(other.id, keep.id)
 
     db.session.execute(
         update(InterestSubmission)

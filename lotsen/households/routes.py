@@ -41,6 +41,7 @@ from lotsen.households.services import (
     update_household,
 )
 from lotsen.households.timeline import timeline
+from lotsen.matching.panel import household_panel
 from lotsen.regions.models import all_municipalities
 
 PAGE_OPTIONS = (
@@ -145,6 +146,7 @@ def render_household(household: Household, status: int = 200, **forms):
             timeline=items,
             timeline_truncated=truncated,
             duplicates=possible_duplicates(household, household_visible(current_user)),
+            matching_panel=household_panel(household),
             **forms,
         ),
         status,
