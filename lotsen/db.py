@@ -1,11 +1,13 @@
 """Declarative base, column types and SQLite connection settings."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC
 
 from flask import has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from lotsen import clock
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -20,12 +22,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def today_utc() -> date:
-    return utcnow().date()
+# Column defaults read the one clock (lotsen/clock.py); the name stays for the models.
+utcnow = clock.now
 
 
 class UTCDateTime(TypeDecorator):

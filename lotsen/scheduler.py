@@ -15,8 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
-from lotsen import jobs
-from lotsen.db import utcnow
+from lotsen import clock, jobs
 from lotsen.followups import notify, rules  # noqa: F401  (registers their jobs)
 from lotsen.interest import services as interest_services  # noqa: F401
 from lotsen.notifications import services  # noqa: F401  (registers dispatch-outbox)
@@ -68,6 +67,6 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 
     for name, trigger in triggers(app.config).items():
         scheduler.add_job(runner(name), trigger, id=name, name=name, replace_existing=True)
-    for name in missed_at_start(app.config, utcnow()):
+    for name in missed_at_start(app.config, clock.now()):
         scheduler.add_job(runner(name), id=f"{name}-catch-up", name=f"{name} (catch-up)")
     return scheduler

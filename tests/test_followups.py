@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from lotsen import clock
 from lotsen.contacts.models import Contact
 from lotsen.contacts.services import log_contact
 from lotsen.extensions import db
@@ -12,13 +13,11 @@ from lotsen.followups.rules import evaluate_rules, save_rule
 from lotsen.followups.services import create_followup
 from lotsen.households.services import change_stage
 from lotsen.households.vocab import Stage
-from lotsen.workdays import add_working_days, is_working_day, local_date
+from lotsen.workdays import add_working_days, is_working_day
 from tests import factories
 from tests.conftest import ago, login
 
-
-def today():
-    return local_date(datetime.now(UTC))
+today = clock.today
 
 
 def test_guide_creates_a_follow_up_on_the_household_page(client, region):
@@ -60,7 +59,7 @@ def test_bad_follow_up_input_is_explained_and_saves_nothing(client, region):
 
 
 @pytest.fixture
-def day(region):
+def day(region, frozen):
     g = region.norsjo_guide
     late = factories.household(guide=g, name="Familjen Sen")
     log_contact(
@@ -70,14 +69,13 @@ def day(region):
     week = factories.household(guide=g, name="Familjen Vecka")
     far = factories.household(guide=g, name="Familjen Sedan")
     t = today()
-    week_day = t + timedelta(days=1) if t.weekday() < 6 else None
+    assert t.weekday() == 2  # frozen on a Wednesday: Thursday is later this week
     fs = {
         "late": create_followup(late, due_on=t - timedelta(days=2), by=g, title="Ring upp"),
         "today": create_followup(now_, due_on=t, by=g, title="Skicka länkar"),
         "far": create_followup(far, due_on=t + timedelta(days=30), by=g, title="Om en månad"),
     }
-    if week_day:
-        fs["week"] = create_followup(week, due_on=week_day, by=g, title="Boka besök")
+    fs["week"] = create_followup(week, due_on=t + timedelta(days=1), by=g, title="Boka besök")
     create_followup(
         late, due_on=t, by=region.mala_guide, title="Någon annans", assignee=region.mala_guide
     )
@@ -93,8 +91,7 @@ def test_my_day_shows_overdue_today_and_this_week_with_last_contact(client, regi
     assert "Familjen Sen" in overdue and "Ring upp" in overdue and "Pratade om skolan" in overdue
     assert "Familjen Idag" in today_ and "Skicka länkar" in today_ and "aldrig" in today_
     assert "Om en månad" not in page and "Någon annans" not in page
-    if "week" in day:
-        assert "Boka besök" in page[page.index('id="h-week"') :]
+    assert "Boka besök" in page[page.index('id="h-week"') :]
     # the navigation counts: 1 overdue, 1 today
     assert '1<span class="visually-hidden"> försenade</span>' in page
     assert '1<span class="visually-hidden"> idag</span>' in page

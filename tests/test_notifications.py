@@ -8,7 +8,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
 from lotsen import jobs
-from lotsen.db import utcnow
+from lotsen.clock import now as utcnow
 from lotsen.extensions import db
 from lotsen.followups.notify import daily_digest, due_reminders
 from lotsen.followups.services import create_followup, reschedule_followup

@@ -14,7 +14,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
 from lotsen import ROOT, create_app
-from lotsen.db import utcnow
+from lotsen.clock import now as utcnow
 from lotsen.extensions import db
 from lotsen.followups.services import create_followup
 from lotsen.notifications.models import OutboxMessage

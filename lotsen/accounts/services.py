@@ -9,8 +9,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from lotsen import clock
 from lotsen.accounts.models import LoginAttempt, Role, User, new_session_token
-from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.regions.models import Municipality
 
@@ -77,7 +77,7 @@ def _throttled_for(email: str, ip: str, now: datetime) -> int:
 def authenticate(email: str, password: str, ip: str) -> LoginResult:
     """Check a login; every attempt is recorded, and failures feed the throttle."""
     email = normalise_email(email)[:254]
-    now = utcnow()
+    now = clock.now()
     wait = _throttled_for(email, ip, now)
     user = db.session.scalar(select(User).where(User.email == email))
     if wait:

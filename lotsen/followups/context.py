@@ -3,10 +3,9 @@
 from flask import request
 from flask_login import current_user
 
+from lotsen import clock
 from lotsen.accounts.models import Role
-from lotsen.db import utcnow
 from lotsen.followups.services import due_counts
-from lotsen.workdays import local_date
 
 
 def navigation_counts() -> dict:
@@ -17,5 +16,5 @@ def navigation_counts() -> dict:
         or current_user.role not in (Role.GUIDE, Role.COORDINATOR)
     ):
         return {}
-    overdue, today = due_counts(current_user, local_date(utcnow()))
+    overdue, today = due_counts(current_user, clock.today())
     return {"nav_overdue": overdue, "nav_due_today": today}

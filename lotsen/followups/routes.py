@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from lotsen import clock
 from lotsen.access import (
     HOUSEHOLD_ROLES,
     PUBLIC,
@@ -16,7 +17,6 @@ from lotsen.access import (
 from lotsen.accounts.models import Role, User
 from lotsen.accounts.services import active_guides
 from lotsen.contacts.services import log_contact
-from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.forms import (
     BulkFollowUpForm,
@@ -42,13 +42,12 @@ from lotsen.followups.services import (
 )
 from lotsen.households.queries import household_query
 from lotsen.urls import next_url
-from lotsen.workdays import local_date
 
 bp = Blueprint("followups", __name__)
 
 
 def today():
-    return local_date(utcnow())
+    return clock.today()
 
 
 @bp.route("/my-day")
@@ -246,7 +245,7 @@ def calendar_feed(token: str):
     user = db.session.scalar(select(User).where(User.ical_token == token, User.active.is_(True)))
     if user is None:
         abort(404)
-    response = Response(followups_calendar(user, utcnow()), mimetype="text/calendar")
+    response = Response(followups_calendar(user, clock.now()), mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="lotsen.ics"'
     response.headers["Cache-Control"] = "private, max-age=300"
     return response

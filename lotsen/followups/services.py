@@ -7,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import joinedload
 
+from lotsen import clock
 from lotsen.accounts.models import Role, User
 from lotsen.contacts.models import Contact
-from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.households.models import Household
@@ -55,14 +55,14 @@ def create_followup(
 
 def complete_followup(followup: FollowUp, by: User, now: datetime | None = None) -> None:
     followup.status = FollowUpStatus.DONE
-    followup.completed_at = now or utcnow()
+    followup.completed_at = now or clock.now()
     followup.completed_by_id = by.id
     db.session.flush()
 
 
 def cancel_followup(followup: FollowUp, by: User, now: datetime | None = None) -> None:
     followup.status = FollowUpStatus.CANCELLED
-    followup.completed_at = now or utcnow()
+    followup.completed_at = now or clock.now()
     followup.completed_by_id = by.id
     db.session.flush()
 

@@ -2,9 +2,9 @@
 
 from sqlalchemy import or_, select, update
 
+from lotsen import clock
 from lotsen.accounts.models import User
 from lotsen.contacts.models import Contact
-from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.households.models import Household, HouseholdEvent, HouseholdShare, StageChange
@@ -54,7 +54,7 @@ def merge_households(keep: Household, other: Household, by: User) -> list[str]:
                 FollowUp.status == FollowUpStatus.OPEN,
                 FollowUp.rule_key.in_(keep_rules),
             )
-            .values(status=FollowUpStatus.CANCELLED, completed_at=utcnow())
+            .values(status=FollowUpStatus.CANCELLED, completed_at=clock.now())
             .execution_options(synchronize_session=False)
         )
     for model in (Contact, StageChange, HouseholdEvent, FollowUp):

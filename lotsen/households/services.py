@@ -10,8 +10,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from lotsen import clock
 from lotsen.accounts.models import Role, User
-from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.households.models import (
     Household,
@@ -86,7 +86,7 @@ def _event(household: Household, kind: str, by: User | None, text=None, data=Non
             by_id=by.id if by else None,
             text=text,
             data=data,
-            at=at or utcnow(),
+            at=at or clock.now(),
         )
     )
 
@@ -163,7 +163,7 @@ def create_household(
     at: datetime | None = None,
 ) -> Household:
     """A new household at stage New; a guide who registers it becomes its guide by default."""
-    at = at or utcnow()
+    at = at or clock.now()
     if guide is None and by is not None and by.role == Role.GUIDE:
         guide = by
     household = Household(
@@ -221,7 +221,7 @@ def change_stage(
         close_reason = None
     if to == household.stage and close_reason == household.close_reason:
         return None
-    at = at or utcnow()
+    at = at or clock.now()
     change = StageChange(
         household_id=household.id,
         from_stage=household.stage,

@@ -1,5 +1,4 @@
 import re
-from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -7,6 +6,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
+from lotsen import clock
 from lotsen.forms import BaseForm, MultiCheckboxField, OptionalSelectField, RadioField
 from lotsen.households.forms import country_choices, normalise_phone
 from lotsen.households.vocab import LABELS, LANGUAGES, HousingType, Source, Tenure, choices
@@ -26,7 +26,7 @@ def _started_serializer() -> URLSafeTimedSerializer:
 
 
 def started_token() -> str:
-    return _started_serializer().dumps(datetime.now(UTC).timestamp())
+    return _started_serializer().dumps(clock.now().timestamp())
 
 
 def seconds_since(token: str) -> float | None:
@@ -35,7 +35,7 @@ def seconds_since(token: str) -> float | None:
         started = _started_serializer().loads(token, max_age=24 * 3600)
     except (BadSignature, TypeError):
         return None
-    return datetime.now(UTC).timestamp() - float(started)
+    return clock.now().timestamp() - float(started)
 
 
 class InterestForm(BaseForm):

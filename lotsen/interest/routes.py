@@ -9,8 +9,8 @@ from flask import (
 )
 from flask_babel import get_locale
 
+from lotsen import clock
 from lotsen.access import PUBLIC, allow
-from lotsen.db import utcnow
 from lotsen.extensions import db, limiter
 from lotsen.interest.forms import TIMEFRAMES, InterestForm, started_token
 from lotsen.interest.services import (
@@ -83,7 +83,7 @@ def form():
         data["timeframe_label"] = (
             str(TIMEFRAMES[form.timeframe.data]) if form.timeframe.data else None
         )
-        submit(data, locale=_lang(), now=utcnow())
+        submit(data, locale=_lang(), now=clock.now())
         db.session.commit()
         return redirect(url_for("interest.sent", lang=_lang()))
     else:
@@ -111,7 +111,7 @@ def confirm_page(token: str):
     if submission.status == "confirmed":
         return render_template("interest/thanks.html", again=True)
     if request.method == "POST":  # CSRFProtect has checked the token
-        confirm(submission, utcnow())
+        confirm(submission, clock.now())
         db.session.commit()
         return render_template("interest/thanks.html", again=False)
     return render_template("interest/confirm.html", token=token)

@@ -1,7 +1,7 @@
 """Interest submissions: store, confirm (double opt-in), de-duplicate, route to a guide."""
 
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from flask_babel import force_locale
@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, or_, select
 
+from lotsen import clock
 from lotsen.accounts.models import Role, User
 from lotsen.extensions import db
 from lotsen.followups.services import create_followup
@@ -130,7 +131,7 @@ def _guide_of(code: str | None) -> User | None:
 
 
 def _household_data(data: dict) -> HouseholdData:
-    year = date.today().year
+    year = clock.today().year
     persons = [
         {
             "kind": "adult",
