@@ -2,7 +2,6 @@
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -10,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from lotsen.accounts.models import User
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
+from lotsen.mail import external_url
 from lotsen.workdays import STOCKHOLM
 
 TIMED_EVENT_MINUTES = 30
@@ -22,7 +22,6 @@ def followups_calendar(user: User, now: datetime) -> bytes:
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"Lotsen – {user.name}")
     cal.add("x-wr-timezone", "Europe/Stockholm")
-    base = current_app.config["BASE_URL"].rstrip("/")
     followups = db.session.scalars(
         select(FollowUp)
         .where(FollowUp.assignee_id == user.id, FollowUp.status == FollowUpStatus.OPEN)
@@ -41,7 +40,7 @@ def followups_calendar(user: User, now: datetime) -> bytes:
             start = datetime.combine(f.due_on, f.due_time, tzinfo=STOCKHOLM)
             event.add("dtstart", start)
             event.add("dtend", start + timedelta(minutes=TIMED_EVENT_MINUTES))
-        event.add("url", f"{base}/households/{f.household_id}")
+        event.add("url", external_url("households.view", household_id=f.household_id))
         if f.note:
             event.add("description", f.note)
         cal.add_component(event)

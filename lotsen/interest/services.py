@@ -3,7 +3,7 @@
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -18,7 +18,7 @@ from lotsen.households.services import HouseholdData, create_household
 from lotsen.households.vocab import Source
 from lotsen.interest.models import InterestSubmission
 from lotsen.jobs import job
-from lotsen.notifications.services import Mail, enqueue, enqueue_many
+from lotsen.mail import compose_mail, send_mail, send_mails
 from lotsen.workdays import add_working_days, local_date
 
 PRIVACY_VERSION = "2026-11-26"
@@ -63,37 +63,15 @@ def submit(data: dict, *, locale: str, now: datetime) -> InterestSubmission:
     db.session.add(submission)
     db.session.flush()
     token = _serializer().dumps({"id": submission.id, "n": submission.nonce})
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for(
-        "interest.confirm_page", token=token, lang=locale
-    )
-    with force_locale(locale):
-        body = "\n\n".join(
-            (
-                _("Hello %(name)s,", name=data["first_name"]),
-                _(
-                    "Thank you for your interest in moving to Swedish Lapland. Please confirm your "
-                    "e-mail address with this link, within %(days)d days:",
-                    days=current_app.config["INTEREST_CONFIRM_DAYS"],
-                ),
-                link,
-                _(
-                    "If you did not fill in our form, ignore this e-mail: without confirmation "
-                    "your details are deleted after %(days)d days.",
-                    days=current_app.config["INTEREST_CONFIRM_DAYS"],
-                ),
-                "Move Up North",
-            )
-        )
-        subject = _("Please confirm your interest – Move Up North")
-    enqueue(
-        Mail(
-            key=f"confirm:{submission.id}",
-            kind="confirm",
-            to=submission.email,
-            subject=subject,
-            body=body,
-        ),
-        now,
+    send_mail(
+        "confirm",
+        to=submission.email,
+        locale=locale,
+        key=f"confirm:{submission.id}",
+        now=now,
+        first_name=data["first_name"],
+        token=token,
+        days=current_app.config["INTEREST_CONFIRM_DAYS"],
     )
     return submission
 
@@ -200,33 +178,22 @@ def _notify_staff(
             )
         )
     )
-    link = f"{current_app.config['BASE_URL'].rstrip('/')}/households/{household.id}"
-    mails = []
-    for user in recipients:
-        with force_locale(user.locale):
-            subject = (
-                _("Interest form again: %(name)s", name=household.name)
-                if updated
-                else _("New interest: %(name)s", name=household.name)
-            )
-            body = "\n\n".join(
-                (
-                    _("Hello %(name)s,", name=user.name),
-                    _("%(name)s confirmed the interest form.", name=household.name),
-                    link,
-                )
-            )
-        mails.append(
-            Mail(
-                key=f"interest:{submission.id}:{user.id}",
-                kind="interest",
+    send_mails(
+        (
+            compose_mail(
+                "interest",
                 to=user.email,
-                subject=subject,
-                body=body,
+                locale=user.locale,
+                key=f"interest:{submission.id}:{user.id}",
                 user_id=user.id,
+                user=user,
+                household=household,
+                updated=updated,
             )
-        )
-    enqueue_many(mails, now)
+            for user in recipients
+        ),
+        now,
+    )
 
 
 def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, bool]:
