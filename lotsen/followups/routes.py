@@ -12,12 +12,11 @@ from lotsen.access import (
     STAFF,
     allow,
     get_followup_or_404,
-    get_household_or_404,
 )
 from lotsen.accounts.models import Role, User
-from lotsen.accounts.services import active_guides
 from lotsen.contacts.services import log_contact
 from lotsen.extensions import db
+from lotsen.followups import panels  # noqa: F401  (adds the follow-up card to the household page)
 from lotsen.followups.forms import (
     BulkFollowUpForm,
     CompleteForm,
@@ -40,6 +39,16 @@ from lotsen.followups.services import (
     snooze_target,
     unassigned_open,
 )
+from lotsen.households.models import Household
+from lotsen.households.pages import (
+    filter_form,
+    filters_of,
+    load_household,
+    page_guides,
+    render_household,
+    render_list,
+    with_household,
+)
 from lotsen.households.queries import household_query
 from lotsen.urls import next_url
 
@@ -53,6 +62,10 @@ def today():
 @bp.route("/my-day")
 @allow(*HOUSEHOLD_ROLES)
 def my_day_page():
+    return render_my_day()
+
+
+def render_my_day(status: int = 200):
     day = today()
     coordinator = current_user.role == Role.COORDINATOR
     return render_template(
@@ -61,16 +74,14 @@ def my_day_page():
         guides=overdue_by_guide(day) if coordinator else None,
         unassigned=unassigned_open(day) if coordinator else None,
         today=day,
-    )
+    ), status
 
 
 @bp.route("/households/<int:household_id>/followups", methods=["POST"])
 @allow(*HOUSEHOLD_ROLES)
-def create(household_id: int):
-    from lotsen.households.routes import PAGE_OPTIONS, render_household
-
-    household = get_household_or_404(household_id, PAGE_OPTIONS)
-    form = FollowUpForm(guides=active_guides())
+@with_household
+def create(household: Household):
+    form = FollowUpForm(guides=page_guides())
     if not form.validate():
         return render_household(household, 400, followup_form=form)
     assignee = db.session.get(User, form.assignee_id.data) if form.assignee_id.data else None
@@ -90,12 +101,9 @@ def create(household_id: int):
 
 def _back(followup, status: int):
     """Show the page the action came from again (household page or my day) with ``status``."""
-    from lotsen.households.routes import PAGE_OPTIONS, render_household
-
     if next_url("followups.my_day_page").startswith("/households/"):
-        household = get_household_or_404(followup.household_id, PAGE_OPTIONS)
-        return render_household(household, status)
-    return my_day_page(), status
+        return render_household(load_household(followup.household_id), status)
+    return render_my_day(status)
 
 
 def _open_or_404(followup_id: int):
@@ -176,8 +184,6 @@ def cancel(followup_id: int):
 @allow(*HOUSEHOLD_ROLES)
 def bulk():
     """A follow-up for every household of the filtered list (the filters come along)."""
-    from lotsen.households.routes import filter_form, filters_of, render_list
-
     filters_form = filter_form()
     form = BulkFollowUpForm()
     if not filters_form.validate():
