@@ -52,3 +52,10 @@ def test_the_page_shows_every_feature_card(client, region):
     headings = ("Logga en kontakt", "Tidslinje", "Uppgifter", "Medlemmar", "Öppna uppföljningar")
     positions = [page.index(f">{heading}</h2>") for heading in headings]
     assert positions == sorted(positions)  # main column first, then the side column in order
+
+
+def test_every_timeline_kind_has_its_template(app):
+    from lotsen.households.vocab import EventKind, TimelineKind
+
+    for kind in (*EventKind, *TimelineKind):
+        app.jinja_env.get_template(f"households/timeline/{kind}.html")  # raises when missing

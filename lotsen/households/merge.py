@@ -10,6 +10,7 @@ from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.households.models import Household, HouseholdEvent, HouseholdShare, StageChange
 from lotsen.households.search import build_search_text
 from lotsen.households.services import EDITABLE_FIELDS, HouseholdError
+from lotsen.households.vocab import EventKind
 
 FILLABLE = tuple(f for f in EDITABLE_FIELDS if f != "name")
 
@@ -94,7 +95,7 @@ def merge_households(keep: Household, other: Household, by: User) -> list[str]:
     db.session.add(
         HouseholdEvent(
             household_id=keep.id,
-            kind="merged",
+            kind=EventKind.MERGED,
             by_id=by.id,
             data={"other": other.name, "other_id": other.id, "filled": filled},
         )

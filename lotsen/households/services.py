@@ -22,7 +22,7 @@ from lotsen.households.models import (
     Tag,
 )
 from lotsen.households.search import build_search_text
-from lotsen.households.vocab import CloseReason, PersonKind, Stage
+from lotsen.households.vocab import CloseReason, EventKind, PersonKind, Stage
 from lotsen.regions.models import Municipality
 
 # The household columns a form may set; anything else (stage, guide scope, ids) has its own verb.
@@ -78,7 +78,7 @@ class HouseholdData:
     tags: list[str]
 
 
-def _event(household: Household, kind: str, by: User | None, text=None, data=None, at=None):
+def _event(household: Household, kind: EventKind, by: User | None, text=None, data=None, at=None):
     db.session.add(
         HouseholdEvent(
             household_id=household.id,
@@ -181,7 +181,7 @@ def create_household(
             at=at,
         )
     )
-    _event(household, "created", by, at=at)
+    _event(household, EventKind.CREATED, by, at=at)
     db.session.flush()
     return household
 
@@ -200,7 +200,7 @@ def update_household(
     changed = _apply(household, data)
     if changed:
         household.version += 1
-        _event(household, "edited", by, data={"changed": changed})
+        _event(household, EventKind.EDITED, by, data={"changed": changed})
     db.session.flush()
     return changed
 
@@ -241,7 +241,7 @@ def change_stage(
 
 
 def add_note(household: Household, text: str, by: User) -> None:
-    _event(household, "note", by, text=text)
+    _event(household, EventKind.NOTE, by, text=text)
     db.session.flush()
 
 
@@ -256,7 +256,7 @@ def hand_over(household: Household, to: User, by: User) -> None:
     household.version += 1
     _event(
         household,
-        "handover",
+        EventKind.HANDOVER,
         by,
         data={"from": previous.name if previous else None, "to": to.name, "to_id": to.id},
     )
@@ -269,7 +269,7 @@ def share_household(household: Household, with_user: User, by: User) -> None:
     if any(s.user_id == with_user.id for s in household.shares):
         return
     household.shares.append(HouseholdShare(user=with_user, by_id=by.id))
-    _event(household, "share", by, data={"with": with_user.name, "with_id": with_user.id})
+    _event(household, EventKind.SHARE, by, data={"with": with_user.name, "with_id": with_user.id})
     db.session.flush()
 
 
@@ -278,5 +278,5 @@ def unshare_household(household: Household, user_id: int, by: User) -> None:
     if share is None:
         return
     household.shares.remove(share)
-    _event(household, "unshare", by, data={"with": share.user.name, "with_id": user_id})
+    _event(household, EventKind.UNSHARE, by, data={"with": share.user.name, "with_id": user_id})
     db.session.flush()

@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from lotsen import clock
 from lotsen.access import PUBLIC, allow
 from lotsen.extensions import db, limiter
+from lotsen.households.vocab import InterestStatus
 from lotsen.interest.forms import TIMEFRAMES, InterestForm, started_token
 from lotsen.interest.services import (
     PRIVACY_VERSION,
@@ -108,7 +109,7 @@ def confirm_page(token: str):
         return render_template("interest/invalid.html", expired=True), 410
     except ConfirmationError:
         return render_template("interest/invalid.html", expired=False), 404
-    if submission.status == "confirmed":
+    if submission.status == InterestStatus.CONFIRMED:
         return render_template("interest/thanks.html", again=True)
     if request.method == "POST":  # CSRFProtect has checked the token
         confirm(submission, clock.now())

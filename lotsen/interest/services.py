@@ -15,7 +15,7 @@ from lotsen.extensions import db
 from lotsen.followups.services import create_followup
 from lotsen.households.models import Household, HouseholdEvent
 from lotsen.households.services import HouseholdData, create_household
-from lotsen.households.vocab import Source
+from lotsen.households.vocab import EventKind, InterestStatus, Source
 from lotsen.interest.models import InterestSubmission
 from lotsen.jobs import job
 from lotsen.mail import compose_mail, send_mail, send_mails
@@ -50,7 +50,7 @@ def _serializer() -> URLSafeTimedSerializer:
 def submit(data: dict, *, locale: str, now: datetime) -> InterestSubmission:
     """Store a submission and queue the confirmation e-mail in the visitor's language."""
     submission = InterestSubmission(
-        status="pending",
+        status=InterestStatus.PENDING,
         nonce=secrets.token_hex(16),
         locale=locale,
         email=data["email"],
@@ -200,7 +200,7 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
     """Turn a confirmed submission into a household, or attach it to the existing one with
     the same e-mail or phone (a timeline entry lists what differs, for the guide to review).
     Returns the household and whether it was an existing one. Confirming twice is a no-op."""
-    if submission.status == "confirmed":
+    if submission.status == InterestStatus.CONFIRMED:
         return db.session.get(Household, submission.household_id), True
     data = submission.data
     household_data = _household_data(data)
@@ -214,7 +214,7 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
         db.session.add(
             HouseholdEvent(
                 household_id=existing.id,
-                kind="interest_again",
+                kind=EventKind.INTEREST_AGAIN,
                 at=now,
                 text=data.get("message") or None,
                 data={"submission": submission.id, "changes": changes},
@@ -227,7 +227,10 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
         if data.get("message"):
             db.session.add(
                 HouseholdEvent(
-                    household_id=household.id, kind="interest_message", text=data["message"], at=now
+                    household_id=household.id,
+                    kind=EventKind.INTEREST_MESSAGE,
+                    text=data["message"],
+                    at=now,
                 )
             )
         due = add_working_days(local_date(now), 2)
@@ -240,7 +243,7 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
             rule_key="first_contact",
         )
         updated = False
-    submission.status = "confirmed"
+    submission.status = InterestStatus.CONFIRMED
     submission.confirmed_at = now
     submission.household_id = household.id
     db.session.flush()
@@ -259,7 +262,10 @@ def purge_unconfirmed(now: datetime) -> int:
     cutoff = now - timedelta(days=current_app.config["INTEREST_CONFIRM_DAYS"])
     deleted = db.session.execute(
         delete(InterestSubmission)
-        .where(InterestSubmission.status == "pending", InterestSubmission.created_at < cutoff)
+        .where(
+            InterestSubmission.status == InterestStatus.PENDING,
+            InterestSubmission.created_at < cutoff,
+        )
         .returning(InterestSubmission.id)
         .execution_options(synchronize_session=False)
     )
