@@ -247,17 +247,18 @@ def test_rules_can_be_switched_off_and_tuned(client, region):
     response = client.post(
         "/followups/rules",
         data={
-            "first_contact-value": "2",
+            "first_contact-working_days": "2",
             "no_contact-enabled": "y",
-            "no_contact-value": "60",
+            "no_contact-days": "60",
             "before_move-enabled": "y",
-            "before_move-value": "14",
+            "before_move-days_before": "14",
         },
     )
     assert response.status_code == 302
     assert evaluate_rules(NOW) == {"first_contact": 0, "no_contact": 0, "before_move": 0}
-    response = client.post("/followups/rules", data={"no_contact-value": "-5"})
+    response = client.post("/followups/rules", data={"no_contact-days": "-5"})
     assert response.status_code == 400
+    assert "Numret måste vara mellan 0 och 365." in response.get_data(as_text=True)
     save_rule("no_contact", True, {"days": 30}, region.coordinator)
     assert evaluate_rules(NOW)["no_contact"] == 1
 
@@ -269,3 +270,47 @@ def test_database_refuses_a_second_open_follow_up_for_the_same_rule(app_ctx, reg
         create_followup(
             h, due_on=date(2026, 12, 2), by=None, rule="no_contact", rule_key="no_contact"
         )
+
+
+@pytest.fixture
+def two_param_rule():
+    """A rule with two parameters, as a later feature might add."""
+    from lotsen.followups.rules import RULES, Param, Rule, register_rule
+
+    class Visit(Rule):
+        name = "visit_check"
+        label = "Visit check"
+        help = "Two numbers."
+        params = (Param("days", "Days after the visit", 3), Param("hour", "At hour", 9, 0, 23))
+
+        def due(self, now, params):
+            return iter(())
+
+    register_rule(Visit())
+    yield
+    RULES.pop("visit_check")
+
+
+def test_rules_page_shows_and_saves_every_parameter_of_a_rule(client, region, two_param_rule):
+    from lotsen.followups.rules import rule_settings
+
+    login(client, region.coordinator)
+    page = client.get("/followups/rules").get_data(as_text=True)
+    assert "Days after the visit" in page and "At hour" in page
+    data = {
+        "first_contact-enabled": "y",
+        "first_contact-working_days": "2",
+        "no_contact-enabled": "y",
+        "no_contact-days": "30",
+        "before_move-enabled": "y",
+        "before_move-days_before": "14",
+        "visit_check-enabled": "y",
+        "visit_check-days": "5",
+        "visit_check-hour": "24",
+    }
+    response = client.post("/followups/rules", data=data)
+    assert response.status_code == 400  # the hour is out of range: nothing saved
+    assert rule_settings()["visit_check"] == (True, {"days": 3, "hour": 9})
+    response = client.post("/followups/rules", data={**data, "visit_check-hour": "13"})
+    assert response.status_code == 302
+    assert rule_settings()["visit_check"] == (True, {"days": 5, "hour": 13})

@@ -295,3 +295,28 @@ def test_rate_limit_is_shared_by_workers_through_redis(app, database):
     finally:
         limiter.init_app(app)  # the limiter object is shared: give the suite's app its own back
     assert statuses == [400, 400, 400, 429]
+
+
+def confirm_one(client, smtp, **overrides):
+    client.post("/interest?lang=en", data=form_data(**overrides))
+    dispatch_outbox(utcnow())
+    client.post(confirmation_link(smtp).split("127.0.0.1:5000")[1])
+
+
+def test_first_contact_follows_the_coordinators_rule_setting(
+    app_ctx, client, region, public, smtp, frozen
+):
+    from datetime import date
+
+    from lotsen.followups.rules import save_rule
+
+    save_rule("first_contact", True, {"working_days": 5}, region.coordinator)
+    db.session.commit()
+    confirm_one(client, smtp)
+    followup = db.session.scalars(select(FollowUp)).one()
+    assert followup.due_on == date(2026, 12, 2)  # Wednesday + 5 working days
+
+    save_rule("first_contact", False, {"working_days": 5}, region.coordinator)
+    db.session.commit()
+    confirm_one(client, smtp, email="other@example.org", phone=None)
+    assert count(Household) == 2 and count(FollowUp) == 1  # switched off: none for the second

@@ -1,3 +1,5 @@
+from functools import cache
+
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
@@ -62,5 +64,29 @@ class BulkFollowUpForm(BaseForm):
 
 
 class RuleForm(BaseForm):
+    """A rule's switch; ``rule_form`` adds one whole-number field per parameter."""
+
     enabled = BooleanField(_l("On"))
-    value = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=365)])
+    param_names: tuple[str, ...] = ()
+
+    def params(self) -> dict[str, int]:
+        return {name: self[name].data for name in self.param_names}
+
+
+@cache
+def _rule_form_class(rule) -> type[RuleForm]:
+    fields = {
+        p.name: IntegerField(
+            p.label, validators=[InputRequired(), NumberRange(min=p.min, max=p.max)]
+        )
+        for p in rule.params
+    }
+    names = tuple(fields)
+    return type(f"{type(rule).__name__}Form", (RuleForm,), {**fields, "param_names": names})
+
+
+def rule_form(rule, enabled: bool | None = None, params: dict | None = None) -> RuleForm:
+    """The rules page's form for ``rule``: from the request on POST, else from the stored
+    ``enabled`` and ``params``."""
+    data = None if params is None else {"enabled": enabled, **params}
+    return _rule_form_class(rule)(prefix=rule.name, data=data)

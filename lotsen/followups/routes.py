@@ -22,8 +22,8 @@ from lotsen.followups.forms import (
     CompleteForm,
     FollowUpForm,
     RescheduleForm,
-    RuleForm,
     SnoozeForm,
+    rule_form,
 )
 from lotsen.followups.ical import followups_calendar
 from lotsen.followups.models import FollowUpStatus
@@ -204,23 +204,17 @@ def bulk():
 @bp.route("/followups/rules", methods=["GET", "POST"])
 @allow(Role.COORDINATOR, Role.ADMIN)
 def rules():
-    settings = rule_settings()
-    forms = {}
-    for name, rule in RULES.items():
-        enabled, params = settings[name]
-        (param,) = rule.params
-        data = {"enabled": enabled, "value": params[param]} if request.method == "GET" else None
-        forms[name] = RuleForm(prefix=name, data=data)
-        forms[name].value.label.text = rule.param_labels[param]
     if request.method == "POST":
-        if all(f.validate() for f in forms.values()):
+        forms = {name: rule_form(rule) for name, rule in RULES.items()}
+        if all([f.validate() for f in forms.values()]):  # every form: errors show on each
             for name, form in forms.items():
-                (param,) = RULES[name].params
-                save_rule(name, form.enabled.data, {param: form.value.data}, current_user)
+                save_rule(name, form.enabled.data, form.params(), current_user)
             db.session.commit()
             flash(_("The rules have been saved."), "success")
             return redirect(url_for("followups.rules"))
         return render_template("followups/rules.html", rules=RULES, forms=forms), 400
+    settings = rule_settings()
+    forms = {name: rule_form(rule, *settings[name]) for name, rule in RULES.items()}
     return render_template("followups/rules.html", rules=RULES, forms=forms)
 
 

@@ -4,22 +4,19 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, or_, select
 
 from lotsen import clock
 from lotsen.accounts.models import Role, User
 from lotsen.extensions import db
-from lotsen.followups.services import create_followup
+from lotsen.followups.rules import apply_rule
 from lotsen.households.models import Household, HouseholdEvent
 from lotsen.households.services import HouseholdData, create_household
 from lotsen.households.vocab import EventKind, InterestStatus, Source
 from lotsen.interest.models import InterestSubmission
 from lotsen.jobs import job
 from lotsen.mail import compose_mail, send_mail, send_mails
-from lotsen.workdays import add_working_days, local_date
 
 PRIVACY_VERSION = "2026-11-26"
 COMPARED = (
@@ -233,15 +230,7 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
                     at=now,
                 )
             )
-        due = add_working_days(local_date(now), 2)
-        create_followup(
-            household,
-            due_on=due,
-            by=None,
-            title=_first_contact_title(),
-            rule="first_contact",
-            rule_key="first_contact",
-        )
+        apply_rule("first_contact", household, now)  # unless a coordinator switched it off
         updated = False
     submission.status = InterestStatus.CONFIRMED
     submission.confirmed_at = now
@@ -249,11 +238,6 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
     db.session.flush()
     _notify_staff(household, submission, now, updated)
     return household, updated
-
-
-def _first_contact_title() -> str:
-    with force_locale("sv"):
-        return _("First contact")
 
 
 @job("purge-unconfirmed")
