@@ -178,7 +178,11 @@ def update_user(
     locale: str,
     active: bool,
     new_password: str | None = None,
+    by: User | None = None,
 ) -> None:
+    """Save an account; ``by`` (the admin editing) may not lock themselves out."""
+    if by is not None and by.id == user.id and (not active or Role(role) != Role.ADMIN):
+        raise AccountError(_l("You cannot deactivate yourself or remove your own admin role."))
     email = normalise_email(email)
     clash = db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
     if clash is not None:

@@ -4,7 +4,7 @@ from flask import request
 from flask_login import current_user
 
 from lotsen import clock
-from lotsen.accounts.models import Role
+from lotsen.access import may_open
 from lotsen.followups.services import due_counts
 
 
@@ -13,7 +13,7 @@ def navigation_counts() -> dict:
         request.endpoint in (None, "static", "health.healthz")
         or not current_user
         or not current_user.is_authenticated
-        or current_user.role not in (Role.GUIDE, Role.COORDINATOR)
+        or not may_open("followups.my_day_page")
     ):
         return {}
     overdue, today = due_counts(current_user, clock.today())

@@ -1,5 +1,6 @@
 """The private calendar feed (RFC 5545) of a user's open follow-ups, built with icalendar."""
 
+import secrets
 from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
@@ -13,6 +14,18 @@ from lotsen.mail import external_url
 from lotsen.workdays import STOCKHOLM
 
 TIMED_EVENT_MINUTES = 30
+
+
+def enable_calendar_feed(user: User) -> str:
+    """A new secret for the user's feed; a link made before stops working."""
+    user.ical_token = secrets.token_urlsafe(32)
+    db.session.flush()
+    return user.ical_token
+
+
+def disable_calendar_feed(user: User) -> None:
+    user.ical_token = None
+    db.session.flush()
 
 
 def followups_calendar(user: User, now: datetime) -> bytes:

@@ -1,5 +1,3 @@
-import secrets
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -25,7 +23,7 @@ from lotsen.followups.forms import (
     SnoozeForm,
     rule_form,
 )
-from lotsen.followups.ical import followups_calendar
+from lotsen.followups.ical import disable_calendar_feed, enable_calendar_feed, followups_calendar
 from lotsen.followups.models import FollowUpStatus
 from lotsen.followups.rules import RULES, rule_settings, save_rule
 from lotsen.followups.services import (
@@ -221,7 +219,7 @@ def rules():
 @bp.route("/settings/calendar", methods=["POST"])
 @allow(*STAFF)
 def calendar_enable():
-    current_user.ical_token = secrets.token_urlsafe(32)
+    enable_calendar_feed(current_user)
     db.session.commit()
     flash(_("Your calendar link is ready. An earlier link no longer works."), "success")
     return redirect(url_for("accounts.settings") + "#calendar")
@@ -230,7 +228,7 @@ def calendar_enable():
 @bp.route("/settings/calendar/delete", methods=["POST"])
 @allow(*STAFF)
 def calendar_disable():
-    current_user.ical_token = None
+    disable_calendar_feed(current_user)
     db.session.commit()
     flash(_("Your calendar link has been switched off."), "success")
     return redirect(url_for("accounts.settings") + "#calendar")
