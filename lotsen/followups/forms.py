@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
@@ -90,3 +91,34 @@ def rule_form(rule, enabled: bool | None = None, params: dict | None = None) -> 
     ``enabled`` and ``params``."""
     data = None if params is None else {"enabled": enabled, **params}
     return _rule_form_class(rule)(prefix=rule.name, data=data)
+
+
+@dataclass
+class ActionForms:
+    """The forms under one follow-up on "my day" and the household page."""
+
+    complete: CompleteForm
+    snooze: SnoozeForm
+    reschedule: RescheduleForm
+    failed: bool = False  # one of them did not validate: show its errors
+
+
+def action_forms(followup, failed: tuple[int, BaseForm] | None = None) -> ActionForms:
+    """Empty action forms for ``followup`` with ids of its own (many are on one page), or
+    the form in ``failed`` (follow-up id, form) when it was for this follow-up."""
+    forms = {
+        "complete": CompleteForm(formdata=None),
+        "snooze": SnoozeForm(formdata=None),
+        "reschedule": RescheduleForm(formdata=None, obj=followup),
+    }
+    is_failed = failed is not None and failed[0] == followup.id
+    if is_failed:
+        for name, form in forms.items():
+            if type(form) is type(failed[1]):
+                forms[name] = failed[1]
+    for form in forms.values():
+        for field in form:
+            if not field.id.endswith(f"-{followup.id}"):
+                field.id = f"{field.id}-{followup.id}"
+                field.label.field_id = field.id
+    return ActionForms(**forms, failed=is_failed)

@@ -1,6 +1,6 @@
 """The follow-ups feature's card on the household page."""
 
-from lotsen.followups.forms import FollowUpForm
+from lotsen.followups.forms import FollowUpForm, action_forms
 from lotsen.followups.services import open_followups
 from lotsen.households.pages import page_guides, register_panel
 
@@ -9,6 +9,8 @@ def _context(household) -> dict:
     return {
         "followups": open_followups(household),
         "followup_form": FollowUpForm(guides=page_guides(), formdata=None),
+        "action_forms": action_forms,
+        "failed_action": None,  # (follow-up id, form) when an action did not validate
     }
 
 

@@ -21,6 +21,7 @@ from lotsen.followups.forms import (
     FollowUpForm,
     RescheduleForm,
     SnoozeForm,
+    action_forms,
     rule_form,
 )
 from lotsen.followups.ical import disable_calendar_feed, enable_calendar_feed, followups_calendar
@@ -63,7 +64,7 @@ def my_day_page():
     return render_my_day()
 
 
-def render_my_day(status: int = 200):
+def render_my_day(status: int = 200, failed_action=None):
     day = today()
     coordinator = current_user.role == Role.COORDINATOR
     return render_template(
@@ -72,6 +73,8 @@ def render_my_day(status: int = 200):
         guides=overdue_by_guide(day) if coordinator else None,
         unassigned=unassigned_open(day) if coordinator else None,
         today=day,
+        action_forms=action_forms,
+        failed_action=failed_action,
     ), status
 
 
@@ -97,11 +100,14 @@ def create(household: Household):
     return redirect(url_for("households.view", household_id=household.id))
 
 
-def _back(followup, status: int):
-    """Show the page the action came from again (household page or my day) with ``status``."""
+def _back(followup, form):
+    """Show the page the action came from again (household page or my day), with the
+    form's errors at its fields."""
+    failed = (followup.id, form)
     if next_url("followups.my_day_page").startswith("/households/"):
-        return render_household(load_household(followup.household_id), status)
-    return render_my_day(status)
+        household = load_household(followup.household_id)
+        return render_household(household, 400, failed_action=failed)
+    return render_my_day(400, failed_action=failed)
 
 
 def _open_or_404(followup_id: int):
@@ -119,10 +125,7 @@ def complete(followup_id: int):
     if is_open:
         form = CompleteForm()
         if not form.validate():
-            for errors in form.errors.values():
-                for error in errors:
-                    flash(str(error), "error")
-            return _back(followup, 400)
+            return _back(followup, form)
         if form.log_contact.data:
             log_contact(
                 followup.household,
@@ -148,7 +151,7 @@ def snooze(followup_id: int):
         flash(_("Moved to %(date)s.", date=followup.due_on.isoformat()), "success")
     elif is_open:
         flash(_("Choose when the follow-up should come back."), "error")
-        return _back(followup, 400)
+        return _back(followup, form)
     return redirect(next_url("followups.my_day_page"))
 
 
@@ -163,7 +166,7 @@ def reschedule(followup_id: int):
         flash(_("Moved to %(date)s.", date=followup.due_on.isoformat()), "success")
     elif is_open:
         flash(_("Give a valid date."), "error")
-        return _back(followup, 400)
+        return _back(followup, form)
     return redirect(next_url("followups.my_day_page"))
 
 
