@@ -152,3 +152,37 @@ class InterestForm(BaseForm):
             return True
         elapsed = seconds_since(self.started.data or "")
         return elapsed is None or elapsed < current_app.config["INTEREST_MIN_FILL_SECONDS"]
+
+    SUBMITTED = (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "country",
+        "town",
+        "language",
+        "occupation",
+        "seeks_job",
+        "partner_name",
+        "partner_occupation",
+        "partner_seeks_job",
+        "primary",
+        "others",
+        "housing_tenure",
+        "housing_type",
+        "housing_wishes",
+        "timeframe",
+        "source",
+        "message",
+    )
+
+    def submission_data(self) -> dict:
+        """What is stored of a valid form (plain JSON values, for ``submit``)."""
+        data = {name: self[name].data for name in self.SUBMITTED}
+        data["primary"] = data["primary"] or None
+        data["others"] = [c for c in data["others"] if c != data["primary"]]
+        data["children"] = self.child_ages()
+        data["timeframe_label"] = (
+            str(TIMEFRAMES[self.timeframe.data]) if self.timeframe.data else None
+        )
+        return data
