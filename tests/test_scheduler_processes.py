@@ -79,6 +79,7 @@ def wait_for(condition, seconds: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.slow
 def test_two_schedulers_one_killed_every_reminder_sent_once(pg_database):
     app, url = pg_database
     with app.app_context():
