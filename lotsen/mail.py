@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import current_app
-from flask_babel import force_locale
+from flask import current_app, g
+from flask_babel import force_locale, get_translations
 
 from lotsen import clock
 from lotsen.notifications.services import Mail, enqueue_many
@@ -27,19 +27,39 @@ from lotsen.notifications.services import Mail, enqueue_many
 
 def external_url(endpoint: str, **values) -> str:
     """An absolute URL under ``BASE_URL`` for ``endpoint``."""
-    base = urlsplit(current_app.config["BASE_URL"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme
-    )
+    base_url = current_app.config["BASE_URL"]
+    bound = g.get("mail_url_adapter")
+    if bound is None or bound[0] != base_url:  # one binding per job or request
+        base = urlsplit(base_url)
+        adapter = current_app.url_map.bind(
+            base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme
+        )
+        bound = g.mail_url_adapter = (base_url, adapter)
     current_app.inject_url_defaults(endpoint, values)
-    return adapter.build(endpoint, values, force_external=True)
+    return bound[1].build(endpoint, values, force_external=True)
+
+
+def _texts(translations) -> dict:
+    """``_``, ``gettext`` and ``ngettext`` bound to one language's catalog, as Jinja's
+    new-style gettext calls them: a digest has hundreds of texts, and a look-up of the
+    current locale per text is most of its rendering time."""
+
+    def gettext(message: str, **variables) -> str:
+        return translations.ugettext(message) % variables
+
+    def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+        variables.setdefault("num", num)
+        return translations.ungettext(singular, plural, num) % variables
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
 
 
 def render_mail(template: str, locale: str, **context) -> tuple[str, str]:
     """The subject and body of ``templates/email/<template>.txt`` in ``locale``."""
     tmpl = current_app.jinja_env.get_template(f"email/{template}.txt")
     with force_locale(locale):
-        ctx = tmpl.new_context({"link": external_url, "locale": locale, **context})
+        texts = _texts(get_translations())
+        ctx = tmpl.new_context({**texts, "link": external_url, "locale": locale, **context})
         subject = "".join(tmpl.blocks["subject"](ctx))
         body = "".join(tmpl.blocks["body"](ctx))
     return " ".join(subject.split()), body.strip()
