@@ -21,11 +21,12 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from common import analyze, bench_app, free_port
 from sqlalchemy import delete, insert, update
 
+from lotsen import clock
 from lotsen.accounts.models import Role
 from lotsen.accounts.services import create_user
 from lotsen.extensions import db
@@ -139,7 +140,7 @@ def reset() -> None:
 
 
 def run(kind: str, n_followups: int, n_due: int, runs: int, smtp_port: int) -> dict:
-    now = datetime.now(UTC)
+    now = clock.now()
     settings = {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port}
     with bench_app(kind, **settings) as (app, _url), app.app_context():
         started = time.perf_counter()

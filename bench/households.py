@@ -17,13 +17,13 @@ import random
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from common import analyze, bench_app
 from sqlalchemy import event, insert, select, text
 
 from config import TestingConfig
-from lotsen import create_app
+from lotsen import clock, create_app
 from lotsen.accounts.models import Role, User
 from lotsen.accounts.services import create_user
 from lotsen.contacts.models import Contact
@@ -89,7 +89,7 @@ def bulk(table, rows):
 
 def seed(n_households: int, contacts_per: int) -> dict:
     rng = random.Random(42)
-    now = datetime.now(UTC)
+    now = clock.now()
     guides = {}
     for code in CODES:
         guides[code] = create_user(
@@ -218,7 +218,7 @@ def timed(client, url, runs):
 def login(client, user_id):
     with db.engine.connect() as conn:
         user = conn.execute(select(User.id, User.session_token).where(User.id == user_id)).one()
-    now = datetime.now(UTC).isoformat()
+    now = clock.now().isoformat()
     with client.session_transaction() as sess:
         sess.update(
             {

@@ -98,12 +98,20 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
-    from lotsen.access import enforce_access
+    from flask import request
+
+    from lotsen.access import enforce_access, may_open
     from lotsen.accounts.sessions import enforce_timeouts
+    from lotsen.db import READ_ONLY
     from lotsen.errors import register_error_handlers
     from lotsen.followups.context import navigation_counts
     from lotsen.i18n import register_template_helpers
+    from lotsen.mail import external_url
     from lotsen.security import reject_control_characters, set_security_headers
+
+    @app.before_request
+    def read_only_transactions():  # first: the hooks below already read the database
+        READ_ONLY.set(request.method in ("GET", "HEAD", "OPTIONS"))
 
     app.before_request(reject_control_characters)
     app.before_request(enforce_timeouts)
@@ -112,6 +120,7 @@ def register_hooks(app: Flask) -> None:
     app.context_processor(navigation_counts)
     register_error_handlers(app)
     register_template_helpers(app)
+    app.jinja_env.globals.update(may_open=may_open, external_url=external_url)
 
 
 def register_cli(app: Flask) -> None:

@@ -31,6 +31,18 @@ def allow(*roles: Role | str) -> Callable:
     return mark
 
 
+def may_open(endpoint: str, user: User | None = None) -> bool:
+    """Whether ``user`` (default: the current user) may call ``endpoint``, by its ``@allow``
+    declaration: menus and links ask this instead of testing roles themselves."""
+    roles = getattr(current_app.view_functions.get(endpoint), "access", None)
+    if roles is None:
+        return False
+    if PUBLIC in roles:
+        return True
+    user = current_user if user is None else user
+    return bool(user and user.is_authenticated and user.role in roles)
+
+
 def enforce_access():
     """``before_request``: apply the view's declaration (deny when there is none)."""
     if request.endpoint is None or request.endpoint == "static":

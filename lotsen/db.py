@@ -1,11 +1,13 @@
 """Declarative base, column types and SQLite connection settings."""
 
-from datetime import UTC, date, datetime
+from contextvars import ContextVar
+from datetime import UTC
 
-from flask import has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from lotsen import clock
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -20,12 +22,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def today_utc() -> date:
-    return utcnow().date()
+# Column defaults read the one clock (lotsen/clock.py); the name stays for the models.
+utcnow = clock.now
 
 
 class UTCDateTime(TypeDecorator):
@@ -58,7 +56,9 @@ def include_object(obj, name, type_, reflected, compare_to):
     return not (type_ == "index" and name == "ix_household_search")
 
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# True while handling a request that changes nothing (GET, HEAD, OPTIONS): its transactions
+# need no write lock. Set by a request hook (lotsen/__init__.py), not read from the request.
+READ_ONLY: ContextVar[bool] = ContextVar("read_only", default=False)
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -84,7 +84,7 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        if has_request_context() and request.method in SAFE_METHODS:
+        if READ_ONLY.get():
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")

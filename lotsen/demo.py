@@ -4,15 +4,15 @@ Deterministic (a seeded random generator), and it only ever fills an empty datab
 """
 
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from lotsen import clock
 from lotsen.accounts.models import Role, User
 from lotsen.accounts.services import create_user
 from lotsen.contacts.models import Channel, Direction
 from lotsen.contacts.services import log_contact
-from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.services import create_followup
 from lotsen.households.models import Household
@@ -207,7 +207,7 @@ def seed_demo(count: int = 300, seed: int = 10) -> list[tuple[str, str, str]] | 
     guides, logins = _accounts()
     codes = sorted(guides)
     coordinator = db.session.scalar(select(User).where(User.role == Role.COORDINATOR))
-    now = utcnow()
+    now = clock.now()
     for _ in range(count):
         data = _household_data(rng, codes)
         created = now - timedelta(days=rng.randint(1, 730), minutes=rng.randint(0, 1440))
@@ -241,7 +241,7 @@ def seed_demo(count: int = 300, seed: int = 10) -> list[tuple[str, str, str]] | 
         if household.stage not in (Stage.MOVED_IN, Stage.CLOSED) and guide and rng.random() < 0.6:
             create_followup(
                 household,
-                due_on=date.today() + timedelta(days=rng.randint(-10, 30)),
+                due_on=clock.today() + timedelta(days=rng.randint(-10, 30)),
                 by=guide,
                 title=rng.choice(["Ring upp", "Skicka bostadstips", "Boka besök"]),
             )

@@ -17,7 +17,8 @@ from sqlalchemy import String, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lotsen.db import UTCDateTime, utcnow
+from lotsen import clock
+from lotsen.db import UTCDateTime
 from lotsen.extensions import db
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def run(name: str, now: datetime | None = None, lease: timedelta = timedelta(min
     """Run job ``name`` once (in the current app context); returns its result, or None when
     another process holds the job's lease."""
     fn, exclusive = JOBS[name]
-    now = now or utcnow()
+    now = now or clock.now()
     if exclusive and not _take_lease(name, now, lease):
         log.info("job %s: another process holds the lease; skipped", name)
         return None

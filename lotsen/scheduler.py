@@ -15,8 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
-from lotsen import jobs
-from lotsen.db import utcnow
+from lotsen import clock, jobs
 from lotsen.followups import notify, rules  # noqa: F401  (registers their jobs)
 from lotsen.interest import services as interest_services  # noqa: F401
 from lotsen.matching import jobtech  # noqa: F401  (registers import-jobtech)
@@ -79,7 +78,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     for name, trigger in planned.items():
         scheduler.add_job(runner(name), trigger, id=name, name=name, replace_existing=True)
     with app.app_context():
-        jobs.mark_scheduled(planned, utcnow())
-    for name in missed_at_start(app.config, utcnow()):
+        jobs.mark_scheduled(planned, clock.now())
+    for name in missed_at_start(app.config, clock.now()):
         scheduler.add_job(runner(name), id=f"{name}-catch-up", name=f"{name} (catch-up)")
     return scheduler

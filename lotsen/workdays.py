@@ -1,13 +1,15 @@
 """Swedish time and working days: Europe/Stockholm, weekends, public and de facto holidays
 (midsummer eve, Christmas eve, New Year's eve) from the maintained ``holidays`` package."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+from lotsen.clock import ZONE as STOCKHOLM
+from lotsen.clock import local_date, local_to_utc
+
+__all__ = ["STOCKHOLM", "add_working_days", "is_working_day", "local_date", "local_to_utc"]
 
 
 @cache
@@ -28,12 +30,3 @@ def add_working_days(day: date, n: int) -> date:
         if is_working_day(day):
             n -= 1
     return day
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(STOCKHOLM).date()
-
-
-def local_to_utc(day: date, at: time) -> datetime:
-    """A Stockholm wall-clock time as an aware UTC datetime."""
-    return datetime.combine(day, at, tzinfo=STOCKHOLM).astimezone(UTC)

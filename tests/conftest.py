@@ -11,9 +11,10 @@ import contextvars
 import os
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
@@ -23,7 +24,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from config import TestingConfig
 from lotsen import create_app
-from lotsen.db import utcnow
+from lotsen.clock import now as utcnow
 from lotsen.extensions import db
 from tests import factories
 
@@ -139,6 +140,17 @@ def client(app_ctx):
     client = app_ctx.test_client()
     client.environ_base["HTTP_USER_AGENT"] = USER_AGENT
     return client
+
+
+# A Wednesday, 10:00:00 in Sweden: "this week" has days left, nothing depends on the hour.
+FROZEN_AT = datetime(2026, 11, 25, 9, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen():
+    """Stops the clock (lotsen/clock.py) at FROZEN_AT; ``frozen.move_to(...)`` moves it."""
+    with time_machine.travel(FROZEN_AT, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from lotsen.accounts.models import LoginAttempt, Role
-from lotsen.db import utcnow
+from lotsen.clock import now as utcnow
 from lotsen.extensions import db
 from tests import factories
 from tests.conftest import login

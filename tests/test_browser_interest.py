@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from lotsen import ROOT, create_app
 from lotsen.accounts.models import Role
-from lotsen.db import utcnow
+from lotsen.clock import now as utcnow
 from lotsen.extensions import db
 from lotsen.households.models import Household
 from lotsen.notifications.services import dispatch_outbox

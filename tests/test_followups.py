@@ -1,24 +1,24 @@
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from lotsen import clock
 from lotsen.contacts.models import Contact
 from lotsen.contacts.services import log_contact
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp
 from lotsen.followups.rules import evaluate_rules, save_rule
-from lotsen.followups.services import create_followup
+from lotsen.followups.services import create_followup, due_counts, overdue_by_guide
 from lotsen.households.services import change_stage, share_household
 from lotsen.households.vocab import Stage
-from lotsen.workdays import add_working_days, is_working_day, local_date
+from lotsen.workdays import add_working_days, is_working_day
 from tests import factories
 from tests.conftest import ago, login
 
-
-def today():
-    return local_date(datetime.now(UTC))
+today = clock.today
 
 
 def test_guide_creates_a_follow_up_on_the_household_page(client, region):
@@ -60,7 +60,7 @@ def test_bad_follow_up_input_is_explained_and_saves_nothing(client, region):
 
 
 @pytest.fixture
-def day(region):
+def day(region, frozen):
     g = region.norsjo_guide
     late = factories.household(guide=g, name="Familjen Sen")
     log_contact(
@@ -70,14 +70,13 @@ def day(region):
     week = factories.household(guide=g, name="Familjen Vecka")
     far = factories.household(guide=g, name="Familjen Sedan")
     t = today()
-    week_day = t + timedelta(days=1) if t.weekday() < 6 else None
+    assert t.weekday() == 2  # frozen on a Wednesday: Thursday is later this week
     fs = {
         "late": create_followup(late, due_on=t - timedelta(days=2), by=g, title="Ring upp"),
         "today": create_followup(now_, due_on=t, by=g, title="Skicka länkar"),
         "far": create_followup(far, due_on=t + timedelta(days=30), by=g, title="Om en månad"),
     }
-    if week_day:
-        fs["week"] = create_followup(week, due_on=week_day, by=g, title="Boka besök")
+    fs["week"] = create_followup(week, due_on=t + timedelta(days=1), by=g, title="Boka besök")
     share_household(late, region.mala_guide, by=g)  # an assignee must see the household
     create_followup(
         late, due_on=t, by=region.mala_guide, title="Någon annans", assignee=region.mala_guide
@@ -94,19 +93,23 @@ def test_my_day_shows_overdue_today_and_this_week_with_last_contact(client, regi
     assert "Familjen Sen" in overdue and "Ring upp" in overdue and "Pratade om skolan" in overdue
     assert "Familjen Idag" in today_ and "Skicka länkar" in today_ and "aldrig" in today_
     assert "Om en månad" not in page and "Någon annans" not in page
-    if "week" in day:
-        assert "Boka besök" in page[page.index('id="h-week"') :]
-    # the navigation counts: 1 overdue, 1 today
-    assert '1<span class="visually-hidden"> försenade</span>' in page
-    assert '1<span class="visually-hidden"> idag</span>' in page
+    assert "Boka besök" in page[page.index('id="h-week"') :]
+    # the navigation counts: 1 overdue, 1 today (what the badges say)
+    assert due_counts(region.norsjo_guide, today()) == (1, 1)
+    nav = page[page.index("<nav") : page.index("</nav>")]
+    assert re.search(r"1\W*försenade", re.sub(r"<[^>]+>", " ", nav))
+    assert re.search(r"1\W*idag", re.sub(r"<[^>]+>", " ", nav))
 
 
 def test_coordinator_sees_every_guides_overdue_count(client, region, day):
+    counts = {user.name: (overdue, due) for user, overdue, due in overdue_by_guide(today())}
+    assert counts["Anders Norsjö"] == (1, 1)
     login(client, region.coordinator)
     page = client.get("/my-day").get_data(as_text=True)
     table = page[page.index('id="h-guides"') :]
     row = table[table.index("Anders Norsjö") :]
-    assert '<td class="num alert">1</td><td class="num">1</td>' in row[: row.index("</tr>")]
+    row = re.sub(r"<[^>]+>", " ", row[: row.index("</tr>")])
+    assert row.split()[-2:] == ["1", "1"]  # the row shows both counts
 
 
 def test_complete_with_a_contact_in_one_step(client, region, day):
@@ -136,7 +139,9 @@ def test_complete_and_log_without_summary_is_refused(client, region, day):
         data={"log_contact": "y", "channel": "phone", "direction": "out", "summary": ""},
     )
     assert response.status_code == 400
-    assert "Skriv en kort sammanfattning av kontakten." in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    error = re.search(rf'id="summary-{f.id}-error">([^<]*)<', page)  # at the field
+    assert error and error.group(1) == "Skriv en kort sammanfattning av kontakten."
     db.session.refresh(f)
     assert f.status == "open"
 
@@ -251,17 +256,18 @@ def test_rules_can_be_switched_off_and_tuned(client, region):
     response = client.post(
         "/followups/rules",
         data={
-            "first_contact-value": "2",
+            "first_contact-working_days": "2",
             "no_contact-enabled": "y",
-            "no_contact-value": "60",
+            "no_contact-days": "60",
             "before_move-enabled": "y",
-            "before_move-value": "14",
+            "before_move-days_before": "14",
         },
     )
     assert response.status_code == 302
     assert evaluate_rules(NOW) == {"first_contact": 0, "no_contact": 0, "before_move": 0}
-    response = client.post("/followups/rules", data={"no_contact-value": "-5"})
+    response = client.post("/followups/rules", data={"no_contact-days": "-5"})
     assert response.status_code == 400
+    assert "Numret måste vara mellan 0 och 365." in response.get_data(as_text=True)
     save_rule("no_contact", True, {"days": 30}, region.coordinator)
     assert evaluate_rules(NOW)["no_contact"] == 1
 
@@ -273,3 +279,47 @@ def test_database_refuses_a_second_open_follow_up_for_the_same_rule(app_ctx, reg
         create_followup(
             h, due_on=date(2026, 12, 2), by=None, rule="no_contact", rule_key="no_contact"
         )
+
+
+@pytest.fixture
+def two_param_rule():
+    """A rule with two parameters, as a later feature might add."""
+    from lotsen.followups.rules import RULES, Param, Rule, register_rule
+
+    class Visit(Rule):
+        name = "visit_check"
+        label = "Visit check"
+        help = "Two numbers."
+        params = (Param("days", "Days after the visit", 3), Param("hour", "At hour", 9, 0, 23))
+
+        def due(self, now, params):
+            return iter(())
+
+    register_rule(Visit())
+    yield
+    RULES.pop("visit_check")
+
+
+def test_rules_page_shows_and_saves_every_parameter_of_a_rule(client, region, two_param_rule):
+    from lotsen.followups.rules import rule_settings
+
+    login(client, region.coordinator)
+    page = client.get("/followups/rules").get_data(as_text=True)
+    assert "Days after the visit" in page and "At hour" in page
+    data = {
+        "first_contact-enabled": "y",
+        "first_contact-working_days": "2",
+        "no_contact-enabled": "y",
+        "no_contact-days": "30",
+        "before_move-enabled": "y",
+        "before_move-days_before": "14",
+        "visit_check-enabled": "y",
+        "visit_check-days": "5",
+        "visit_check-hour": "24",
+    }
+    response = client.post("/followups/rules", data=data)
+    assert response.status_code == 400  # the hour is out of range: nothing saved
+    assert rule_settings()["visit_check"] == (True, {"days": 3, "hour": 9})
+    response = client.post("/followups/rules", data={**data, "visit_check-hour": "13"})
+    assert response.status_code == 302
+    assert rule_settings()["visit_check"] == (True, {"days": 5, "hour": 13})

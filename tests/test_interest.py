@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lotsen.db import utcnow
+from lotsen.clock import now as utcnow
 from lotsen.extensions import db, limiter
 from lotsen.followups.models import FollowUp
 from lotsen.households.models import Household, HouseholdEvent
@@ -230,7 +230,7 @@ def test_rate_limit_per_ip_in_the_visitors_language(app, client, public, monkeyp
     assert client.get("/interest?lang=de").status_code == 200  # reading is not limited
 
 
-def test_forged_and_expired_links(app, client, region, public, smtp, monkeypatch):
+def test_forged_and_expired_links(client, region, public, smtp, frozen):
     assert client.get("/interest/confirm/not-a-token?lang=en").status_code == 404
     client.post("/interest?lang=en", data=form_data())
     dispatch_outbox(utcnow())
@@ -239,10 +239,7 @@ def test_forged_and_expired_links(app, client, region, public, smtp, monkeypatch
     payload, signature = token.rsplit(".", 1)
     forged = f"{payload}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
     assert client.get(f"/interest/confirm/{forged}?lang=en").status_code == 404
-    monkeypatch.setitem(app.config, "INTEREST_CONFIRM_DAYS", 0)
-    import time
-
-    time.sleep(1.1)
+    frozen.shift(timedelta(days=7, seconds=1))  # INTEREST_CONFIRM_DAYS is 7
     response = client.post(path)
     assert response.status_code == 410 and "expired" in response.get_data(as_text=True)
     assert count(Household) == 0
@@ -298,3 +295,28 @@ def test_rate_limit_is_shared_by_workers_through_redis(app, database):
     finally:
         limiter.init_app(app)  # the limiter object is shared: give the suite's app its own back
     assert statuses == [400, 400, 400, 429]
+
+
+def confirm_one(client, smtp, **overrides):
+    client.post("/interest?lang=en", data=form_data(**overrides))
+    dispatch_outbox(utcnow())
+    client.post(confirmation_link(smtp).split("127.0.0.1:5000")[1])
+
+
+def test_first_contact_follows_the_coordinators_rule_setting(
+    app_ctx, client, region, public, smtp, frozen
+):
+    from datetime import date
+
+    from lotsen.followups.rules import save_rule
+
+    save_rule("first_contact", True, {"working_days": 5}, region.coordinator)
+    db.session.commit()
+    confirm_one(client, smtp)
+    followup = db.session.scalars(select(FollowUp)).one()
+    assert followup.due_on == date(2026, 12, 2)  # Wednesday + 5 working days
+
+    save_rule("first_contact", False, {"working_days": 5}, region.coordinator)
+    db.session.commit()
+    confirm_one(client, smtp, email="other@example.org", phone=None)
+    assert count(Household) == 2 and count(FollowUp) == 1  # switched off: none for the second

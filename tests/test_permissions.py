@@ -6,15 +6,14 @@ objects that belong to Malå, and checks the answer against the declaration. A n
 without a rule, or with a rule this matrix cannot satisfy, fails here.
 """
 
-from datetime import date
-
 import pytest
 from sqlalchemy import func, select
 
+from lotsen import clock
 from lotsen.access import PUBLIC
 from lotsen.accounts.models import Role
+from lotsen.clock import now as utcnow
 from lotsen.contacts.models import Contact
-from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp
 from lotsen.followups.services import create_followup
@@ -70,7 +69,7 @@ def test_route_matrix(app, client, region, role):
     mala = factories.household(factories.MALA, guide=region.mala_guide)
     other_mala_guide = factories.user(Role.GUIDE, factories.MALA)
     share_household(mala, other_mala_guide, region.mala_guide)
-    followup = create_followup(mala, due_on=date.today(), by=region.mala_guide)
+    followup = create_followup(mala, due_on=clock.today(), by=region.mala_guide)
     enqueue(Mail(key="k", kind="test", to="x@example.org", subject="s", body="b"), utcnow())
     message_id = db.session.scalar(select(OutboxMessage.id))
     region.mala_guide.ical_token = "t" * 40

@@ -14,7 +14,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
 from lotsen import ROOT, create_app
-from lotsen.db import utcnow
+from lotsen.clock import now as utcnow
 from lotsen.extensions import db
 from lotsen.followups.services import create_followup
 from lotsen.notifications.models import OutboxMessage
@@ -79,6 +79,7 @@ def wait_for(condition, seconds: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.slow
 def test_two_schedulers_one_killed_every_reminder_sent_once(pg_database):
     app, url = pg_database
     with app.app_context():

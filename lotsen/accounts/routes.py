@@ -2,7 +2,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lotsen.access import PUBLIC, STAFF, allow
+from lotsen.access import PUBLIC, STAFF, allow, may_open
 from lotsen.accounts.forms import LoginForm, PasswordForm, SettingsForm
 from lotsen.accounts.services import (
     authenticate,
@@ -17,8 +17,12 @@ from lotsen.urls import next_url
 bp = Blueprint("accounts", __name__)
 
 
+HOME_PAGES = ("followups.my_day_page", "admin.users", "accounts.settings")
+
+
 def home_endpoint(user) -> str:
-    return "admin.users" if user.role == "admin" else "followups.my_day_page"
+    """The first of the home pages that ``user`` may open."""
+    return next(e for e in HOME_PAGES if may_open(e, user))
 
 
 @bp.route("/login", methods=["GET", "POST"])

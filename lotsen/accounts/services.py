@@ -9,8 +9,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from lotsen import clock
 from lotsen.accounts.models import LoginAttempt, Role, User, new_feed_token, new_session_token
-from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.regions.models import Municipality
 
@@ -107,7 +107,7 @@ def _record_attempt(email: str, ip: str, user: User | None, outcome: str, now: d
 def authenticate(email: str, password: str, ip: str) -> LoginResult:
     """Check a login; every attempt is recorded, and failures feed the throttle."""
     email = normalise_email(email)[:254]
-    now = utcnow()
+    now = clock.now()
     wait = _throttled_for(email, ip, now)
     user = db.session.scalar(select(User).where(User.email == email))
     if wait:
@@ -131,7 +131,7 @@ def authenticate(email: str, password: str, ip: str) -> LoginResult:
 def check_current_password(user: User, password: str, ip: str) -> LoginResult:
     """The current password, asked before a change: throttled and recorded like a login,
     so that a stolen session cannot guess it freely."""
-    now = utcnow()
+    now = clock.now()
     wait = _throttled_for(user.email, ip, now)
     if wait:
         result = LoginResult(None, "throttled", wait)
@@ -167,7 +167,7 @@ def change_password(user: User, new_password: str, ip: str | None = None) -> Non
     user.password_hash = hash_password(new_password)
     end_all_sessions(user)
     if ip is not None:
-        _record_attempt(user.email, ip, user, "password_changed", utcnow())
+        _record_attempt(user.email, ip, user, "password_changed", clock.now())
     db.session.flush()
 
 
@@ -218,7 +218,11 @@ def update_user(
     locale: str,
     active: bool,
     new_password: str | None = None,
+    by: User | None = None,
 ) -> None:
+    """Save an account; ``by`` (the admin editing) may not lock themselves out."""
+    if by is not None and by.id == user.id and (not active or Role(role) != Role.ADMIN):
+        raise AccountError(_l("You cannot deactivate yourself or remove your own admin role."))
     email = normalise_email(email)
     clash = db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
     if clash is not None:

@@ -7,8 +7,8 @@ from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from lotsen import clock
 from lotsen.accounts.models import User
-from lotsen.db import utcnow
 from lotsen.extensions import db, login_manager
 
 
@@ -29,7 +29,7 @@ def start_session(user: User) -> None:
     """Log in on a fresh session (no fixation), stamping the times the timeouts use."""
     session.clear()
     login_user(user, remember=False)
-    now = utcnow().isoformat()
+    now = clock.now().isoformat()
     session["login_at"] = now
     session["seen_at"] = now
 
@@ -44,7 +44,7 @@ def _expired(key: str, limit) -> bool:
     if not stamp:
         return True
     try:
-        return utcnow() - datetime.fromisoformat(stamp) > limit
+        return clock.now() - datetime.fromisoformat(stamp) > limit
     except ValueError:
         return True
 
@@ -60,5 +60,5 @@ def enforce_timeouts():
         return redirect(
             url_for("accounts.login", next=request.full_path if request.method == "GET" else None)
         )
-    session["seen_at"] = utcnow().isoformat()
+    session["seen_at"] = clock.now().isoformat()
     return None

@@ -66,30 +66,26 @@ def edit_user(user_id: int):
     if not form.is_submitted():
         form.extra_municipalities.data = [m.code for m in user.extra_municipalities]
     if form.validate_on_submit():
-        if user.id == current_user.id and (not form.active.data or form.role.data != Role.ADMIN):
-            form.form_errors.append(
-                _("You cannot deactivate yourself or remove your own admin role.")
+        try:
+            update_user(
+                user,
+                email=form.email.data,
+                name=form.name.data,
+                role=Role(form.role.data),
+                municipality_code=form.municipality_code.data,
+                extra_municipalities=form.extra_municipalities.data,
+                locale=form.locale.data,
+                active=form.active.data,
+                new_password=form.password.data or None,
+                by=current_user,
             )
+        except AccountError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
         else:
-            try:
-                update_user(
-                    user,
-                    email=form.email.data,
-                    name=form.name.data,
-                    role=Role(form.role.data),
-                    municipality_code=form.municipality_code.data,
-                    extra_municipalities=form.extra_municipalities.data,
-                    locale=form.locale.data,
-                    active=form.active.data,
-                    new_password=form.password.data or None,
-                )
-            except AccountError as exc:
-                db.session.rollback()
-                form.form_errors.append(str(exc))
-            else:
-                db.session.commit()
-                flash(_("The account for %(name)s has been saved.", name=user.name), "success")
-                return redirect(url_for("admin.users"))
+            db.session.commit()
+            flash(_("The account for %(name)s has been saved.", name=user.name), "success")
+            return redirect(url_for("admin.users"))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("admin/user_form.html", form=form, user=user), status
 

@@ -1,19 +1,13 @@
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, DateTimeLocalField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from lotsen import clock
 from lotsen.contacts.models import CHANNEL_LABELS, DIRECTION_LABELS, Channel, Direction
-from lotsen.db import utcnow
 from lotsen.forms import BaseForm, RadioField, SelectField, SubmitOnce
 from lotsen.households.forms import SHORT_NOTE
-
-
-def local_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 class ContactForm(SubmitOnce, BaseForm):
@@ -34,18 +28,18 @@ class ContactForm(SubmitOnce, BaseForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_submitted() and self.at.data is None:
-            self.at.data = datetime.now(local_tz()).replace(second=0, microsecond=0, tzinfo=None)
+            self.at.data = clock.local_now().replace(second=0, microsecond=0, tzinfo=None)
 
     def validate_at(self, field):
-        if field.data and self.at_utc() > utcnow().replace(second=59):
+        if field.data and self.at_utc() > clock.now().replace(second=59):
             raise ValidationError(_l("A contact cannot be in the future."))
 
     def validate_next_followup_on(self, field):
-        if field.data and field.data < datetime.now(local_tz()).date():
+        if field.data and field.data < clock.today():
             raise ValidationError(_l("The next follow-up cannot be in the past."))
 
     def at_utc(self) -> datetime:
         """The contact time in UTC (the form's local time is Europe/Stockholm)."""
         if self.at.data is None:
-            return utcnow()
-        return self.at.data.replace(tzinfo=local_tz()).astimezone(utcnow().tzinfo)
+            return clock.now()
+        return self.at.data.replace(tzinfo=clock.ZONE).astimezone(UTC)

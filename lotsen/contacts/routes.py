@@ -2,19 +2,21 @@ from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lotsen.access import HOUSEHOLD_ROLES, allow, get_household_or_404
+from lotsen.access import HOUSEHOLD_ROLES, allow
+from lotsen.contacts import panels  # noqa: F401  (adds the contact card to the household page)
 from lotsen.contacts.forms import ContactForm
 from lotsen.contacts.services import log_contact
 from lotsen.extensions import db
-from lotsen.households.routes import PAGE_OPTIONS, render_household
+from lotsen.households.models import Household
+from lotsen.households.pages import render_household, with_household
 
 bp = Blueprint("contacts", __name__)
 
 
 @bp.route("/households/<int:household_id>/contacts", methods=["POST"])
 @allow(*HOUSEHOLD_ROLES)
-def log(household_id: int):
-    household = get_household_or_404(household_id, PAGE_OPTIONS)
+@with_household
+def log(household: Household):
     form = ContactForm()
     target = url_for("households.view", household_id=household.id)
     if form.done_before():

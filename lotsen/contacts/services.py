@@ -1,8 +1,8 @@
 from datetime import date, datetime
 
+from lotsen import clock
 from lotsen.accounts.models import User
 from lotsen.contacts.models import Channel, Contact, Direction
-from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp
 from lotsen.followups.services import create_followup
@@ -20,7 +20,7 @@ def log_contact(
     next_followup_on: date | None = None,
 ) -> tuple[Contact, FollowUp | None]:
     """Record a contact; optionally plan the next follow-up in the same step."""
-    at = at or utcnow()
+    at = at or clock.now()
     contact = Contact(
         household_id=household.id,
         at=at,

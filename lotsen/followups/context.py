@@ -3,10 +3,9 @@
 from flask import request
 from flask_login import current_user
 
-from lotsen.accounts.models import Role
-from lotsen.db import utcnow
+from lotsen import clock
+from lotsen.access import may_open
 from lotsen.followups.services import due_counts
-from lotsen.workdays import local_date
 
 
 def navigation_counts() -> dict:
@@ -14,8 +13,8 @@ def navigation_counts() -> dict:
         request.endpoint in (None, "static", "health.healthz")
         or not current_user
         or not current_user.is_authenticated
-        or current_user.role not in (Role.GUIDE, Role.COORDINATOR)
+        or not may_open("followups.my_day_page")
     ):
         return {}
-    overdue, today = due_counts(current_user, local_date(utcnow()))
+    overdue, today = due_counts(current_user, clock.today())
     return {"nav_overdue": overdue, "nav_due_today": today}

@@ -1,3 +1,6 @@
+from dataclasses import dataclass
+from functools import cache
+
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
@@ -62,5 +65,60 @@ class BulkFollowUpForm(BaseForm):
 
 
 class RuleForm(BaseForm):
+    """A rule's switch; ``rule_form`` adds one whole-number field per parameter."""
+
     enabled = BooleanField(_l("On"))
-    value = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=365)])
+    param_names: tuple[str, ...] = ()
+
+    def params(self) -> dict[str, int]:
+        return {name: self[name].data for name in self.param_names}
+
+
+@cache
+def _rule_form_class(rule) -> type[RuleForm]:
+    fields = {
+        p.name: IntegerField(
+            p.label, validators=[InputRequired(), NumberRange(min=p.min, max=p.max)]
+        )
+        for p in rule.params
+    }
+    names = tuple(fields)
+    return type(f"{type(rule).__name__}Form", (RuleForm,), {**fields, "param_names": names})
+
+
+def rule_form(rule, enabled: bool | None = None, params: dict | None = None) -> RuleForm:
+    """The rules page's form for ``rule``: from the request on POST, else from the stored
+    ``enabled`` and ``params``."""
+    data = None if params is None else {"enabled": enabled, **params}
+    return _rule_form_class(rule)(prefix=rule.name, data=data)
+
+
+@dataclass
+class ActionForms:
+    """The forms under one follow-up on "my day" and the household page."""
+
+    complete: CompleteForm
+    snooze: SnoozeForm
+    reschedule: RescheduleForm
+    failed: bool = False  # one of them did not validate: show its errors
+
+
+def action_forms(followup, failed: tuple[int, BaseForm] | None = None) -> ActionForms:
+    """Empty action forms for ``followup`` with ids of its own (many are on one page), or
+    the form in ``failed`` (follow-up id, form) when it was for this follow-up."""
+    forms = {
+        "complete": CompleteForm(formdata=None),
+        "snooze": SnoozeForm(formdata=None),
+        "reschedule": RescheduleForm(formdata=None, obj=followup),
+    }
+    is_failed = failed is not None and failed[0] == followup.id
+    if is_failed:
+        for name, form in forms.items():
+            if type(form) is type(failed[1]):
+                forms[name] = failed[1]
+    for form in forms.values():
+        for field in form:
+            if not field.id.endswith(f"-{followup.id}"):
+                field.id = f"{field.id}-{followup.id}"
+                field.label.field_id = field.id
+    return ActionForms(**forms, failed=is_failed)

@@ -1,8 +1,8 @@
 """The private calendar feed (RFC 5545) of a user's open follow-ups, built with icalendar."""
 
+import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
 from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -12,9 +12,22 @@ from lotsen.accounts.models import User
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.households.models import Household
+from lotsen.mail import external_url
 from lotsen.workdays import STOCKHOLM
 
 TIMED_EVENT_MINUTES = 30
+
+
+def enable_calendar_feed(user: User) -> str:
+    """A new secret for the user's feed; a link made before stops working."""
+    user.ical_token = secrets.token_urlsafe(32)
+    db.session.flush()
+    return user.ical_token
+
+
+def disable_calendar_feed(user: User) -> None:
+    user.ical_token = None
+    db.session.flush()
 
 
 def followups_calendar(user: User, now: datetime) -> bytes:
@@ -24,7 +37,6 @@ def followups_calendar(user: User, now: datetime) -> bytes:
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"Lotsen – {user.name}")
     cal.add("x-wr-timezone", "Europe/Stockholm")
-    base = current_app.config["BASE_URL"].rstrip("/")
     followups = db.session.scalars(
         select(FollowUp)
         .join(Household, Household.id == FollowUp.household_id)
@@ -48,7 +60,7 @@ def followups_calendar(user: User, now: datetime) -> bytes:
             start = datetime.combine(f.due_on, f.due_time, tzinfo=STOCKHOLM)
             event.add("dtstart", start)
             event.add("dtend", start + timedelta(minutes=TIMED_EVENT_MINUTES))
-        event.add("url", f"{base}/households/{f.household_id}")
+        event.add("url", external_url("households.view", household_id=f.household_id))
         if f.note:
             event.add("description", f.note)
         cal.add_component(event)

@@ -4,9 +4,6 @@ at 07:00 on Swedish working days. Both go through the outbox with deduplication 
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -16,27 +13,14 @@ from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.households.models import Household
 from lotsen.jobs import job
-from lotsen.notifications.services import Mail, enqueue_many
+from lotsen.mail import compose_mail, send_mails
 from lotsen.workdays import is_working_day, local_date, local_to_utc
 
 DIGEST_MAX_LINES = 50
 
 
-def _link(followup: FollowUp) -> str:
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/households/{followup.household_id}"
-
-
-def _line(f: FollowUp) -> str:
-    when = f.due_on.isoformat() + (f" {f.due_time:%H:%M}" if f.due_time else "")
-    return f"- {when}  {f.household.name}: {f.title}\n  {_link(f)}"
-
-
 def _stamp(f: FollowUp) -> str:
     return f"{f.due_on.isoformat()}T{f.due_time:%H:%M}"
-
-
-def _footer() -> str:
-    return _("You can switch these e-mails off in your settings in Lotsen.")
 
 
 @job("due-reminders")
@@ -63,23 +47,19 @@ def due_reminders(now: datetime) -> int:
         by_stamp[_stamp(f)].append(f.id)
         if f.assignee.active and f.assignee.notify_reminders:
             by_user[f.assignee].append(f)
-    mails = []
-    for user, followups in by_user.items():
-        with force_locale(user.locale):  # each user's texts in their language
-            hello = _("Hello %(name)s,", name=user.name)
-            intro = _("This follow-up is due now:")
-            footer = _footer()
-            for f in followups:
-                mails.append(
-                    Mail(
-                        key=f"reminder:{f.id}:{_stamp(f)}",
-                        kind="reminder",
-                        to=user.email,
-                        subject=_("Follow-up due: %(household)s", household=f.household.name),
-                        body="\n\n".join((hello, intro, _line(f), footer)),
-                        user_id=user.id,
-                    )
-                )
+    mails = [
+        compose_mail(
+            "reminder",
+            to=user.email,
+            locale=user.locale,
+            key=f"reminder:{f.id}:{_stamp(f)}",
+            user_id=user.id,
+            user=user,
+            followup=f,
+        )
+        for user, followups in by_user.items()
+        for f in followups
+    ]
     for stamp, ids in by_stamp.items():  # a rescheduled follow-up gets a new stamp
         db.session.execute(
             update(FollowUp)
@@ -87,7 +67,7 @@ def due_reminders(now: datetime) -> int:
             .values(reminded_for=stamp)
             .execution_options(synchronize_session=False)
         )
-    return enqueue_many(mails, now)
+    return send_mails(mails, now)
 
 
 @job("daily-digest")
@@ -119,33 +99,19 @@ def daily_digest(now: datetime) -> int:
     )
     for f in rows:
         per_user[f.assignee]["overdue" if f.due_on < today else "today"].append(f)
-    mails = []
-    for user, sections in per_user.items():
-        with force_locale(user.locale):
-            parts = [_("Hello %(name)s,", name=user.name)]
-            for key, heading in (("overdue", _("Overdue")), ("today", _("Today"))):
-                items = sections[key]
-                if not items:
-                    continue
-                lines = [_line(f) for f in items[:DIGEST_MAX_LINES]]
-                if len(items) > DIGEST_MAX_LINES:
-                    lines.append(_("... and %(n)d more", n=len(items) - DIGEST_MAX_LINES))
-                parts.append(f"{heading} ({len(items)}):\n" + "\n".join(lines))
-            parts.append(_footer())
-            subject = _(
-                "Lotsen %(date)s: %(overdue)d overdue, %(today)d today",
-                date=today.isoformat(),
-                overdue=len(sections["overdue"]),
-                today=len(sections["today"]),
-            )
-        mails.append(
-            Mail(
-                key=f"digest:{user.id}:{today.isoformat()}",
-                kind="digest",
-                to=user.email,
-                subject=subject,
-                body="\n\n".join(parts),
-                user_id=user.id,
-            )
+    mails = [
+        compose_mail(
+            "digest",
+            to=user.email,
+            locale=user.locale,
+            key=f"digest:{user.id}:{today.isoformat()}",
+            user_id=user.id,
+            user=user,
+            day=today,
+            overdue=sections["overdue"],
+            due_today=sections["today"],
+            max_lines=DIGEST_MAX_LINES,
         )
-    return enqueue_many(mails, now)
+        for user, sections in per_user.items()
+    ]
+    return send_mails(mails, now)

@@ -1,32 +1,31 @@
-import secrets
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from lotsen import clock
 from lotsen.access import (
     HOUSEHOLD_ROLES,
     PUBLIC,
     STAFF,
     allow,
     get_followup_or_404,
-    get_household_or_404,
     people_who_see,
 )
 from lotsen.accounts.models import Role, User
 from lotsen.contacts.services import log_contact
-from lotsen.db import utcnow
 from lotsen.extensions import db
+from lotsen.followups import panels  # noqa: F401  (adds the follow-up card to the household page)
 from lotsen.followups.forms import (
     BulkFollowUpForm,
     CompleteForm,
     FollowUpForm,
     RescheduleForm,
-    RuleForm,
     SnoozeForm,
+    action_forms,
+    rule_form,
 )
-from lotsen.followups.ical import followups_calendar
+from lotsen.followups.ical import disable_calendar_feed, enable_calendar_feed, followups_calendar
 from lotsen.followups.models import FollowUpStatus
 from lotsen.followups.rules import RULES, rule_settings, save_rule
 from lotsen.followups.services import (
@@ -40,20 +39,32 @@ from lotsen.followups.services import (
     snooze_target,
     unassigned_open,
 )
+from lotsen.households.models import Household
+from lotsen.households.pages import (
+    filter_form,
+    filters_of,
+    load_household,
+    render_household,
+    render_list,
+    with_household,
+)
 from lotsen.households.queries import household_query
 from lotsen.urls import next_url, query_args
-from lotsen.workdays import local_date
 
 bp = Blueprint("followups", __name__)
 
 
 def today():
-    return local_date(utcnow())
+    return clock.today()
 
 
 @bp.route("/my-day")
 @allow(*HOUSEHOLD_ROLES)
 def my_day_page():
+    return render_my_day()
+
+
+def render_my_day(status: int = 200, failed_action=None):
     day = today()
     coordinator = current_user.role == Role.COORDINATOR
     return render_template(
@@ -62,15 +73,15 @@ def my_day_page():
         guides=overdue_by_guide(day) if coordinator else None,
         unassigned=unassigned_open(day) if coordinator else None,
         today=day,
-    )
+        action_forms=action_forms,
+        failed_action=failed_action,
+    ), status
 
 
 @bp.route("/households/<int:household_id>/followups", methods=["POST"])
 @allow(*HOUSEHOLD_ROLES)
-def create(household_id: int):
-    from lotsen.households.routes import PAGE_OPTIONS, render_household
-
-    household = get_household_or_404(household_id, PAGE_OPTIONS)
+@with_household
+def create(household: Household):
     form = FollowUpForm(guides=people_who_see(household))  # only they may be chosen
     if not form.validate():
         return render_household(household, 400, followup_form=form)
@@ -89,14 +100,14 @@ def create(household_id: int):
     return redirect(url_for("households.view", household_id=household.id))
 
 
-def _back(followup, status: int):
-    """Show the page the action came from again (household page or my day) with ``status``."""
-    from lotsen.households.routes import PAGE_OPTIONS, render_household
-
+def _back(followup, form):
+    """Show the page the action came from again (household page or my day), with the
+    form's errors at its fields."""
+    failed = (followup.id, form)
     if next_url("followups.my_day_page").startswith("/households/"):
-        household = get_household_or_404(followup.household_id, PAGE_OPTIONS)
-        return render_household(household, status)
-    return my_day_page(), status
+        household = load_household(followup.household_id)
+        return render_household(household, 400, failed_action=failed)
+    return render_my_day(400, failed_action=failed)
 
 
 def _open_or_404(followup_id: int):
@@ -114,10 +125,7 @@ def complete(followup_id: int):
     if is_open:
         form = CompleteForm()
         if not form.validate():
-            for errors in form.errors.values():
-                for error in errors:
-                    flash(str(error), "error")
-            return _back(followup, 400)
+            return _back(followup, form)
         if form.log_contact.data:
             log_contact(
                 followup.household,
@@ -143,7 +151,7 @@ def snooze(followup_id: int):
         flash(_("Moved to %(date)s.", date=followup.due_on.isoformat()), "success")
     elif is_open:
         flash(_("Choose when the follow-up should come back."), "error")
-        return _back(followup, 400)
+        return _back(followup, form)
     return redirect(next_url("followups.my_day_page"))
 
 
@@ -158,7 +166,7 @@ def reschedule(followup_id: int):
         flash(_("Moved to %(date)s.", date=followup.due_on.isoformat()), "success")
     elif is_open:
         flash(_("Give a valid date."), "error")
-        return _back(followup, 400)
+        return _back(followup, form)
     return redirect(next_url("followups.my_day_page"))
 
 
@@ -177,8 +185,6 @@ def cancel(followup_id: int):
 @allow(*HOUSEHOLD_ROLES)
 def bulk():
     """A follow-up for every household of the filtered list (the filters come along)."""
-    from lotsen.households.routes import filter_form, filters_of, render_list
-
     filters_form = filter_form()
     form = BulkFollowUpForm()
     if not filters_form.validate():
@@ -199,30 +205,24 @@ def bulk():
 @bp.route("/followups/rules", methods=["GET", "POST"])
 @allow(Role.COORDINATOR, Role.ADMIN)
 def rules():
-    settings = rule_settings()
-    forms = {}
-    for name, rule in RULES.items():
-        enabled, params = settings[name]
-        (param,) = rule.params
-        data = {"enabled": enabled, "value": params[param]} if request.method == "GET" else None
-        forms[name] = RuleForm(prefix=name, data=data)
-        forms[name].value.label.text = rule.param_labels[param]
     if request.method == "POST":
-        if all(f.validate() for f in forms.values()):
+        forms = {name: rule_form(rule) for name, rule in RULES.items()}
+        if all([f.validate() for f in forms.values()]):  # every form: errors show on each
             for name, form in forms.items():
-                (param,) = RULES[name].params
-                save_rule(name, form.enabled.data, {param: form.value.data}, current_user)
+                save_rule(name, form.enabled.data, form.params(), current_user)
             db.session.commit()
             flash(_("The rules have been saved."), "success")
             return redirect(url_for("followups.rules"))
         return render_template("followups/rules.html", rules=RULES, forms=forms), 400
+    settings = rule_settings()
+    forms = {name: rule_form(rule, *settings[name]) for name, rule in RULES.items()}
     return render_template("followups/rules.html", rules=RULES, forms=forms)
 
 
 @bp.route("/settings/calendar", methods=["POST"])
 @allow(*STAFF)
 def calendar_enable():
-    current_user.ical_token = secrets.token_urlsafe(32)
+    enable_calendar_feed(current_user)
     db.session.commit()
     flash(_("Your calendar link is ready. An earlier link no longer works."), "success")
     return redirect(url_for("accounts.settings") + "#calendar")
@@ -231,7 +231,7 @@ def calendar_enable():
 @bp.route("/settings/calendar/delete", methods=["POST"])
 @allow(*STAFF)
 def calendar_disable():
-    current_user.ical_token = None
+    disable_calendar_feed(current_user)
     db.session.commit()
     flash(_("Your calendar link has been switched off."), "success")
     return redirect(url_for("accounts.settings") + "#calendar")
@@ -246,7 +246,7 @@ def calendar_feed(token: str):
     user = db.session.scalar(select(User).where(User.ical_token == token, User.active.is_(True)))
     if user is None:
         abort(404)
-    response = Response(followups_calendar(user, utcnow()), mimetype="text/calendar")
+    response = Response(followups_calendar(user, clock.now()), mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="lotsen.ics"'
     response.headers["Cache-Control"] = "private, max-age=300"
     return response

@@ -7,13 +7,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, delete, func, select
 from sqlalchemy.orm import joinedload
 
+from lotsen import clock
 from lotsen.access import household_visible, household_visible_to
 from lotsen.accounts.models import Role, User
 from lotsen.contacts.models import Contact
-from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.households.models import Household, HouseholdEvent
+from lotsen.households.vocab import EventKind
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
 
 DEFAULT_TITLE = _l("Follow up")
@@ -71,9 +72,9 @@ def hand_back_followups(
         db.session.add(
             HouseholdEvent(
                 household_id=h.id,
-                kind="followups_moved",
+                kind=EventKind.FOLLOWUPS_MOVED,
                 by_id=by.id if by else None,
-                at=utcnow(),
+                at=clock.now(),
                 data={
                     "from": sorted({f.assignee.name for f in followups}),
                     "to": h.guide.name if h.guide else None,
@@ -128,14 +129,14 @@ def create_followup(
 
 def complete_followup(followup: FollowUp, by: User, now: datetime | None = None) -> None:
     followup.status = FollowUpStatus.DONE
-    followup.completed_at = now or utcnow()
+    followup.completed_at = now or clock.now()
     followup.completed_by_id = by.id
     db.session.flush()
 
 
 def cancel_followup(followup: FollowUp, by: User, now: datetime | None = None) -> None:
     followup.status = FollowUpStatus.CANCELLED
-    followup.completed_at = now or utcnow()
+    followup.completed_at = now or clock.now()
     followup.completed_by_id = by.id
     db.session.flush()
 

@@ -1,4 +1,3 @@
-from datetime import date
 from functools import cache
 
 import phonenumbers
@@ -27,6 +26,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from lotsen import clock
 from lotsen.forms import (
     BaseForm,
     GetForm,
@@ -85,6 +85,11 @@ def normalise_phone(raw: str, country: str | None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def up_to_this_year(form, field):
+    """1900 to this year, read when the form is checked (not when the module was imported)."""
+    NumberRange(min=1900, max=clock.today().year)(form, field)
+
+
 class PersonForm(StrippedForm):
     id = HiddenField()
     kind = SelectField(_l("Adult or child"), choices=choices(PersonKind), default=PersonKind.ADULT)
@@ -92,7 +97,7 @@ class PersonForm(StrippedForm):
     last_name = StringField(_l("Last name"), validators=[Length(max=80)])
     birth_year = IntegerField(
         _l("Birth year"),
-        validators=[Optional(), NumberRange(min=1900, max=date.today().year)],
+        validators=[Optional(), up_to_this_year],
     )
     occupation = StringField(_l("Occupation"), validators=[Length(max=120)])
     ssyk_code = StringField(

@@ -2,15 +2,16 @@
 
 from sqlalchemy import or_, select, update
 
+from lotsen import clock
 from lotsen.accounts.models import User
 from lotsen.contacts.models import Contact
-from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.followups.services import hand_back_followups
 from lotsen.households.models import Household, HouseholdEvent, HouseholdShare, StageChange
 from lotsen.households.search import build_search_text
 from lotsen.households.services import EDITABLE_FIELDS, HouseholdError
+from lotsen.households.vocab import EventKind
 
 FILLABLE = tuple(f for f in EDITABLE_FIELDS if f != "name")
 
@@ -34,10 +35,31 @@ def merge_households(keep: Household, other: Household, by: User) -> list[str]:
     ``keep`` take ``other``'s values; returns the names of those fields."""
     if keep.id == other.id:
         raise HouseholdError("a household cannot be merged with itself")
+    filled = _fill_empty_fields(keep, other)
+    _cancel_rule_followups_keep_has(keep, other)
+    _move_history(keep, other)
+    _move_members_and_links(keep, other)
+    _take_dates(keep, other)
+    keep.version += 1
+    _record_merge(keep, other, by, filled)
+    db.session.flush()
+    db.session.delete(other)
+    db.session.flush()
+    keep.search_text = build_search_text(keep)
+    db.session.flush()
+    hand_back_followups(by, household=keep)  # the other's guide may not see this one
+    return filled
+
+
+def _fill_empty_fields(keep: Household, other: Household) -> list[str]:
     filled = [f for f in FILLABLE if getattr(keep, f) in (None, "") and getattr(other, f)]
     for f in filled:
         setattr(keep, f, getattr(other, f))
-    # a rule's open follow-up may exist once per household: keep's wins
+    return filled
+
+
+def _cancel_rule_followups_keep_has(keep: Household, other: Household) -> None:
+    """A rule's open follow-up may exist once per household: keep's wins."""
     keep_rules = set(
         db.session.scalars(
             select(FollowUp.rule_key).where(
@@ -55,27 +77,29 @@ def merge_households(keep: Household, other: Household, by: User) -> list[str]:
                 FollowUp.status == FollowUpStatus.OPEN,
                 FollowUp.rule_key.in_(keep_rules),
             )
-            .values(status=FollowUpStatus.CANCELLED, completed_at=utcnow())
+            .values(status=FollowUpStatus.CANCELLED, completed_at=clock.now())
             .execution_options(synchronize_session=False)
         )
-    for model in (Contact, StageChange, HouseholdEvent, FollowUp):
+
+
+def _move_history(keep: Household, other: Household) -> None:
+    """Contacts, stage changes, events, follow-ups and interest submissions."""
+    from lotsen.interest.models import InterestSubmission
+
+    for model in (Contact, StageChange, HouseholdEvent, FollowUp, InterestSubmission):
         db.session.execute(
             update(model)
             .where(model.household_id == other.id)
             .values(household_id=keep.id)
             .execution_options(synchronize_session=False)
         )
-    from lotsen.interest.models import InterestSubmission
     from lotsen.matching.services import move_matches
 
     move_matches(other.id, keep.id)
 
-    db.session.execute(
-        update(InterestSubmission)
-        .where(InterestSubmission.household_id == other.id)
-        .values(household_id=keep.id)
-        .execution_options(synchronize_session=False)
-    )
+
+def _move_members_and_links(keep: Household, other: Household) -> None:
+    """Members after keep's own; municipalities, tags and shares keep lacks."""
     position = len(keep.persons)
     for person in list(other.persons):
         person.position = position
@@ -89,24 +113,23 @@ def merge_households(keep: Household, other: Household, by: User) -> list[str]:
     for share in list(other.shares):
         if share.user_id not in shared:
             keep.shares.append(HouseholdShare(user_id=share.user_id, by_id=share.by_id))
+
+
+def _take_dates(keep: Household, other: Household) -> None:
+    """The later last contact and the earlier registration of the two."""
     if other.last_contact_at and (
         keep.last_contact_at is None or other.last_contact_at > keep.last_contact_at
     ):
         keep.last_contact_at = other.last_contact_at
     keep.created_at = min(keep.created_at, other.created_at)
-    keep.version += 1
+
+
+def _record_merge(keep: Household, other: Household, by: User, filled: list[str]) -> None:
     db.session.add(
         HouseholdEvent(
             household_id=keep.id,
-            kind="merged",
+            kind=EventKind.MERGED,
             by_id=by.id,
             data={"other": other.name, "other_id": other.id, "filled": filled},
         )
     )
-    db.session.flush()
-    db.session.delete(other)
-    db.session.flush()
-    keep.search_text = build_search_text(keep)
-    db.session.flush()
-    hand_back_followups(by, household=keep)  # the other's guide may not see this one
-    return filled

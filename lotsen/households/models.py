@@ -21,6 +21,7 @@ from lotsen.db import UTCDateTime, utcnow
 from lotsen.extensions import db
 from lotsen.households.vocab import (
     CloseReason,
+    EventKind,
     HousingType,
     MoverKind,
     PersonKind,
@@ -32,12 +33,12 @@ from lotsen.households.vocab import (
 from lotsen.regions.models import Municipality
 
 
-def str_enum(enum_cls):
+def str_enum(enum_cls, length: int = 20):
     """A portable enum column: VARCHAR holding the enum's value."""
     return db.Enum(
         enum_cls,
         native_enum=False,
-        length=20,
+        length=length,
         values_callable=lambda e: [m.value for m in e],
     )
 
@@ -242,7 +243,7 @@ class HouseholdEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))  # note, created, edited, handover, share, unshare
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind))
     text: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

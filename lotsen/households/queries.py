@@ -6,9 +6,9 @@ from datetime import timedelta
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import load_only, selectinload
 
+from lotsen import clock
 from lotsen.access import household_scope, ids_in_municipalities
 from lotsen.accounts.models import User
-from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.households.models import Household, Person, Tag, household_tag
 from lotsen.households.search import match_clause
@@ -94,7 +94,7 @@ def household_query(user: User, f: Filters) -> Select:
             )
         )
     if f.stale_days:
-        cutoff = utcnow() - timedelta(days=f.stale_days)
+        cutoff = clock.now() - timedelta(days=f.stale_days)
         conditions.append(
             or_(
                 Household.last_contact_at < cutoff,

@@ -1,34 +1,22 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
 
-from lotsen.access import (
-    HOUSEHOLD_ROLES,
-    allow,
-    can_see_household,
-    get_household_or_404,
-    household_visible,
-    people_who_see,
-)
+from lotsen.access import HOUSEHOLD_ROLES, allow, can_see_household, get_household_or_404
 from lotsen.accounts.models import User
 from lotsen.accounts.services import active_guides
-from lotsen.contacts.forms import ContactForm
 from lotsen.extensions import db
-from lotsen.followups.forms import BulkFollowUpForm, FollowUpForm
-from lotsen.followups.services import open_followups
-from lotsen.households.forms import (
-    GuideChoiceForm,
-    HouseholdFilterForm,
-    HouseholdForm,
-    MergeForm,
-    NoteForm,
-    StageForm,
+from lotsen.households.forms import HouseholdForm, MergeForm, NoteForm, StageForm
+from lotsen.households.merge import merge_households
+from lotsen.households.models import Household
+from lotsen.households.pages import (
+    PAGE_OPTIONS,
+    guide_choice_form,
+    page_guides,
+    render_household,
+    render_list,
+    with_household,
 )
-from lotsen.households.merge import merge_households, possible_duplicates
-from lotsen.households.models import Household, HouseholdShare
-from lotsen.households.queries import Filters, list_households
 from lotsen.households.services import (
     HouseholdError,
     StaleEdit,
@@ -40,18 +28,7 @@ from lotsen.households.services import (
     unshare_household,
     update_household,
 )
-from lotsen.households.timeline import timeline
-from lotsen.matching.panel import household_panel
 from lotsen.regions.models import all_municipalities
-
-PAGE_OPTIONS = (
-    selectinload(Household.persons),
-    selectinload(Household.municipalities),
-    selectinload(Household.tags),
-    selectinload(Household.shares).joinedload(HouseholdShare.user),
-    joinedload(Household.guide),
-    joinedload(Household.primary_municipality),
-)
 
 bp = Blueprint("households", __name__, url_prefix="/households")
 
@@ -60,32 +37,6 @@ bp = Blueprint("households", __name__, url_prefix="/households")
 @allow(*HOUSEHOLD_ROLES)
 def index():
     return render_list()
-
-
-def filter_form() -> HouseholdFilterForm:
-    """The list's filters, from the query string."""
-    return HouseholdFilterForm(
-        request.args, municipalities=all_municipalities(), guides=active_guides()
-    )
-
-
-def filters_of(form: HouseholdFilterForm) -> Filters:
-    return Filters(**{k: form[k].data for k in Filters.__dataclass_fields__})
-
-
-def render_list(status: int = 200, bulk_form: BulkFollowUpForm | None = None):
-    form = filter_form()
-    bulk_form = bulk_form or BulkFollowUpForm(formdata=None)
-    if not form.validate():
-        return render_template("households/index.html", form=form, page=None), 400
-    page = list_households(
-        current_user,
-        filters_of(form),
-        page=form.page.data or 1,
-        per_page=current_app.config["HOUSEHOLDS_PER_PAGE"],
-    )
-    html = render_template("households/index.html", form=form, page=page, bulk_form=bulk_form)
-    return html, status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -113,50 +64,15 @@ def new():
 
 @bp.route("/<int:household_id>")
 @allow(*HOUSEHOLD_ROLES)
-def view(household_id: int):
-    household = get_household_or_404(household_id, PAGE_OPTIONS)
+@with_household
+def view(household: Household):
     return render_household(household)
-
-
-GUIDE_CHOICE_LABELS = {"handover": _l("Hand over to"), "share": _l("Share with")}
-
-
-def guide_choice_form(prefix: str, guides, **kwargs) -> GuideChoiceForm:
-    return GuideChoiceForm(
-        prefix=prefix, guides=guides, label=GUIDE_CHOICE_LABELS[prefix], **kwargs
-    )
-
-
-def render_household(household: Household, status: int = 200, **forms):
-    guides = active_guides()
-    forms.setdefault("stage_form", StageForm(obj=household, formdata=None))
-    forms.setdefault("contact_form", ContactForm(formdata=None))
-    forms.setdefault("note_form", NoteForm(formdata=None))
-    forms.setdefault("merge_form", MergeForm(formdata=None))
-    forms.setdefault("followup_form", FollowUpForm(guides=people_who_see(household), formdata=None))
-    others = [g for g in guides if g.id != current_user.id]  # not to oneself
-    forms.setdefault("handover_form", guide_choice_form("handover", others, formdata=None))
-    forms.setdefault("share_form", guide_choice_form("share", others, formdata=None))
-    items, truncated = timeline(household)
-    return (
-        render_template(
-            "households/view.html",
-            household=household,
-            followups=open_followups(household),
-            timeline=items,
-            timeline_truncated=truncated,
-            duplicates=possible_duplicates(household, household_visible(current_user)),
-            matching_panel=household_panel(household),
-            **forms,
-        ),
-        status,
-    )
 
 
 @bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
 @allow(*HOUSEHOLD_ROLES)
-def edit(household_id: int):
-    household = get_household_or_404(household_id, PAGE_OPTIONS)
+@with_household
+def edit(household: Household):
     # On POST only what the browser sent counts: no fallback to the stored values.
     form = HouseholdForm(
         obj=household if request.method == "GET" else None,
@@ -187,8 +103,8 @@ def edit(household_id: int):
 
 @bp.route("/<int:household_id>/stage", methods=["POST"])
 @allow(*HOUSEHOLD_ROLES)
-def stage(household_id: int):
-    household = get_household_or_404(household_id, PAGE_OPTIONS)
+@with_household
+def stage(household: Household):
     form = StageForm()
     if not form.validate():
         return render_household(household, 400, stage_form=form)
@@ -203,8 +119,8 @@ def stage(household_id: int):
 
 @bp.route("/<int:household_id>/notes", methods=["POST"])
 @allow(*HOUSEHOLD_ROLES)
-def note(household_id: int):
-    household = get_household_or_404(household_id, PAGE_OPTIONS)
+@with_household
+def note(household: Household):
     form = NoteForm()
     if not form.validate():
         return render_household(household, 400, note_form=form)
@@ -214,9 +130,8 @@ def note(household_id: int):
     return redirect(url_for("households.view", household_id=household.id) + "#timeline")
 
 
-def _guide_action(household_id: int, prefix: str, action, message: str):
-    household = get_household_or_404(household_id, PAGE_OPTIONS)
-    form = guide_choice_form(prefix, active_guides())
+def _guide_action(household: Household, prefix: str, action, message: str):
+    form = guide_choice_form(prefix, page_guides())
     if form.validate():
         try:
             action(household, db.session.get(User, form.user_id.data), current_user)
@@ -234,9 +149,9 @@ def _guide_action(household_id: int, prefix: str, action, message: str):
 
 @bp.route("/<int:household_id>/merge", methods=["POST"])
 @allow(*HOUSEHOLD_ROLES)
-def merge(household_id: int):
+@with_household
+def merge(household: Household):
     """Merge another household (given by its number) into this one."""
-    household = get_household_or_404(household_id, PAGE_OPTIONS)
     form = MergeForm()
     if not form.validate() or form.other_id.data == household.id:
         if not form.other_id.errors:
@@ -251,24 +166,22 @@ def merge(household_id: int):
 
 @bp.route("/<int:household_id>/handover", methods=["POST"])
 @allow(*HOUSEHOLD_ROLES)
-def handover(household_id: int):
-    return _guide_action(
-        household_id, "handover", hand_over, _("The household has been handed over.")
-    )
+@with_household
+def handover(household: Household):
+    return _guide_action(household, "handover", hand_over, _("The household has been handed over."))
 
 
 @bp.route("/<int:household_id>/shares", methods=["POST"])
 @allow(*HOUSEHOLD_ROLES)
-def share(household_id: int):
-    return _guide_action(
-        household_id, "share", share_household, _("The household has been shared.")
-    )
+@with_household
+def share(household: Household):
+    return _guide_action(household, "share", share_household, _("The household has been shared."))
 
 
 @bp.route("/<int:household_id>/shares/<int:user_id>/delete", methods=["POST"])
 @allow(*HOUSEHOLD_ROLES)
-def unshare(household_id: int, user_id: int):
-    household = get_household_or_404(household_id, PAGE_OPTIONS)
+@with_household
+def unshare(household: Household, user_id: int):
     unshare_household(household, user_id, current_user)
     db.session.commit()
     flash(_("The household is no longer shared."), "success")

@@ -10,8 +10,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from lotsen import clock
 from lotsen.accounts.models import Role, User
-from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.services import hand_back_followups
 from lotsen.households.models import (
@@ -23,7 +23,7 @@ from lotsen.households.models import (
     Tag,
 )
 from lotsen.households.search import build_search_text
-from lotsen.households.vocab import CloseReason, PersonKind, Stage
+from lotsen.households.vocab import CloseReason, EventKind, PersonKind, Stage
 from lotsen.regions.models import Municipality
 
 # The household columns a form may set; anything else (stage, guide scope, ids) has its own verb.
@@ -80,7 +80,7 @@ class HouseholdData:
     tags: list[str]
 
 
-def _event(household: Household, kind: str, by: User | None, text=None, data=None, at=None):
+def _event(household: Household, kind: EventKind, by: User | None, text=None, data=None, at=None):
     db.session.add(
         HouseholdEvent(
             household_id=household.id,
@@ -88,7 +88,7 @@ def _event(household: Household, kind: str, by: User | None, text=None, data=Non
             by_id=by.id if by else None,
             text=text,
             data=data,
-            at=at or utcnow(),
+            at=at or clock.now(),
         )
     )
 
@@ -165,7 +165,7 @@ def create_household(
     at: datetime | None = None,
 ) -> Household:
     """A new household at stage New; a guide who registers it becomes its guide by default."""
-    at = at or utcnow()
+    at = at or clock.now()
     if guide is None and by is not None and by.role == Role.GUIDE:
         guide = by
     household = Household(
@@ -183,7 +183,7 @@ def create_household(
             at=at,
         )
     )
-    _event(household, "created", by, at=at)
+    _event(household, EventKind.CREATED, by, at=at)
     db.session.flush()
     return household
 
@@ -202,7 +202,7 @@ def update_household(
     changed = _apply(household, data)
     if changed:
         household.version += 1
-        _event(household, "edited", by, data={"changed": changed})
+        _event(household, EventKind.EDITED, by, data={"changed": changed})
     db.session.flush()
     if {"primary_municipality_code", "other_municipalities"} & set(changed):
         hand_back_followups(by, household=household)
@@ -225,7 +225,7 @@ def change_stage(
         close_reason = None
     if to == household.stage and close_reason == household.close_reason:
         return None
-    at = at or utcnow()
+    at = at or clock.now()
     change = StageChange(
         household_id=household.id,
         from_stage=household.stage,
@@ -245,7 +245,7 @@ def change_stage(
 
 
 def add_note(household: Household, text: str, by: User) -> None:
-    _event(household, "note", by, text=text)
+    _event(household, EventKind.NOTE, by, text=text)
     db.session.flush()
 
 
@@ -267,7 +267,7 @@ def hand_over(household: Household, to: User, by: User) -> None:
     household.version += 1
     _event(
         household,
-        "handover",
+        EventKind.HANDOVER,
         by,
         data={"from": previous.name if previous else None, "to": to.name, "to_id": to.id},
     )
@@ -288,7 +288,7 @@ def share_household(household: Household, with_user: User, by: User) -> None:
     if any(s.user_id == with_user.id for s in household.shares):
         return
     household.shares.append(HouseholdShare(user=with_user, by_id=by.id))
-    _event(household, "share", by, data={"with": with_user.name, "with_id": with_user.id})
+    _event(household, EventKind.SHARE, by, data={"with": with_user.name, "with_id": with_user.id})
     db.session.flush()
 
 
@@ -297,6 +297,6 @@ def unshare_household(household: Household, user_id: int, by: User) -> None:
     if share is None:
         return
     household.shares.remove(share)
-    _event(household, "unshare", by, data={"with": share.user.name, "with_id": user_id})
+    _event(household, EventKind.UNSHARE, by, data={"with": share.user.name, "with_id": user_id})
     db.session.flush()
     hand_back_followups(by, household=household)

@@ -10,13 +10,14 @@ from sqlalchemy.orm import joinedload
 from lotsen.contacts.models import Contact
 from lotsen.extensions import db
 from lotsen.households.models import Household, HouseholdEvent, StageChange
+from lotsen.households.vocab import EventKind, TimelineKind
 
 LIMIT = 200
 
 
 @dataclass
 class TimelineItem:
-    kind: str  # contact, stage, or a HouseholdEvent kind
+    kind: TimelineKind | EventKind  # templates/households/timeline/<kind>.html shows it
     at: datetime
     by: Any
     obj: Any
@@ -26,7 +27,11 @@ def timeline(household: Household, limit: int = LIMIT) -> tuple[list[TimelineIte
     """The newest ``limit`` items, newest first, and whether older ones were left out."""
     items: list[TimelineItem] = []
     truncated = False
-    for model, kind in ((Contact, "contact"), (StageChange, "stage"), (HouseholdEvent, None)):
+    for model, kind in (
+        (Contact, TimelineKind.CONTACT),
+        (StageChange, TimelineKind.STAGE),
+        (HouseholdEvent, None),
+    ):
         rows = list(
             db.session.scalars(
                 select(model)

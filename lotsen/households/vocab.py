@@ -75,6 +75,38 @@ class PersonKind(enum.StrEnum):
     CHILD = "child"
 
 
+class EventKind(enum.StrEnum):
+    """``household_event.kind``. Each kind is shown on the timeline by its own template,
+    templates/households/timeline/<value>.html; a new kind needs a member here and one."""
+
+    CREATED = "created"
+    EDITED = "edited"
+    NOTE = "note"
+    HANDOVER = "handover"
+    SHARE = "share"
+    UNSHARE = "unshare"
+    MERGED = "merged"
+    INTEREST_AGAIN = "interest_again"  # the interest form again, for a known household
+    INTEREST_MESSAGE = "interest_message"  # the message written in the interest form
+    POSSIBLE_DUPLICATE = "possible_duplicate"  # same phone as another household, not e-mail
+    FOLLOWUPS_MOVED = "followups_moved"  # open follow-ups went to someone who sees it
+    IMPORTED = "imported"  # created from, or a row attached by, a spreadsheet import
+
+
+class TimelineKind(enum.StrEnum):
+    """Timeline entries that are rows of their own tables (the rest are ``EventKind``)."""
+
+    CONTACT = "contact"
+    STAGE = "stage"
+
+
+class InterestStatus(enum.StrEnum):
+    """``interest_submission.status``: the double opt-in."""
+
+    PENDING = "pending"  # stored, confirmation link sent
+    CONFIRMED = "confirmed"  # the visitor opened the link: a household has it
+
+
 LABELS = {
     Stage.NEW: _l("New"),
     Stage.CONTACTED: _l("Contacted"),

@@ -17,7 +17,7 @@ from lotsen.households.models import (
     StageChange,
 )
 from lotsen.households.services import change_stage, create_household
-from lotsen.households.vocab import Stage
+from lotsen.households.vocab import EventKind, Stage
 from lotsen.imports.files import read_file
 from lotsen.imports.models import ImportBatch, ImportMapping, ImportRow
 from lotsen.imports.rows import FIELDS, Context, ParsedRow, guess_mapping, norm, parse_row
@@ -201,7 +201,7 @@ def _attach(household_id: int, plan: RowPlan, batch: ImportBatch, by: User, at) 
     fields = {k: str(v) for k, v in data.fields.items() if v and k != "notes"}
     event = HouseholdEvent(
         household_id=household_id,
-        kind="imported",
+        kind=EventKind.IMPORTED,
         by_id=by.id,
         at=at,
         text=data.fields.get("notes"),
@@ -230,7 +230,7 @@ def _create(plan: RowPlan, batch: ImportBatch, by: User, at) -> tuple[Household,
         change_stage(household, plan.row.stage, by, close_reason=plan.row.close_reason, at=at)
     event = HouseholdEvent(
         household_id=household.id,
-        kind="imported",
+        kind=EventKind.IMPORTED,
         by_id=by.id,
         at=at,
         data={"batch": batch.id, "file": batch.filename, "row": plan.row.number},

@@ -1,5 +1,4 @@
 import re
-from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -7,6 +6,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
+from lotsen import clock
 from lotsen.forms import BaseForm, MultiCheckboxField, OptionalSelectField, RadioField
 from lotsen.households.forms import country_choices, normalise_phone
 from lotsen.households.vocab import (
@@ -29,7 +29,7 @@ def _started_serializer() -> URLSafeTimedSerializer:
 
 
 def started_token() -> str:
-    return _started_serializer().dumps(datetime.now(UTC).timestamp())
+    return _started_serializer().dumps(clock.now().timestamp())
 
 
 def seconds_since(token: str) -> float | None:
@@ -38,7 +38,7 @@ def seconds_since(token: str) -> float | None:
         started = _started_serializer().loads(token, max_age=24 * 3600)
     except (BadSignature, TypeError):
         return None
-    return datetime.now(UTC).timestamp() - float(started)
+    return clock.now().timestamp() - float(started)
 
 
 class InterestForm(BaseForm):
@@ -155,3 +155,34 @@ class InterestForm(BaseForm):
             return True
         elapsed = seconds_since(self.started.data or "")
         return elapsed is None or elapsed < current_app.config["INTEREST_MIN_FILL_SECONDS"]
+
+    SUBMITTED = (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "country",
+        "town",
+        "language",
+        "occupation",
+        "seeks_job",
+        "partner_name",
+        "partner_occupation",
+        "partner_seeks_job",
+        "primary",
+        "others",
+        "housing_tenure",
+        "housing_type",
+        "housing_wishes",
+        "timeframe",
+        "source",
+        "message",
+    )
+
+    def submission_data(self) -> dict:
+        """What is stored of a valid form (plain JSON values, for ``submit``)."""
+        data = {name: self[name].data for name in self.SUBMITTED}
+        data["primary"] = data["primary"] or None
+        data["others"] = [c for c in data["others"] if c != data["primary"]]
+        data["children"] = self.child_ages()
+        return data

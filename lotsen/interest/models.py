@@ -6,6 +6,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lotsen.db import UTCDateTime, utcnow
 from lotsen.extensions import db
+from lotsen.households.models import str_enum
+from lotsen.households.vocab import InterestStatus
 
 
 class InterestSubmission(db.Model):
@@ -17,7 +19,9 @@ class InterestSubmission(db.Model):
     __table_args__ = (Index("ix_interest_submission_status_created", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, confirmed
+    status: Mapped[InterestStatus] = mapped_column(
+        str_enum(InterestStatus, length=12), default=InterestStatus.PENDING
+    )
     nonce: Mapped[str] = mapped_column(String(32))  # part of the signed confirmation link
     locale: Mapped[str] = mapped_column(String(5))
     email: Mapped[str] = mapped_column(String(254))

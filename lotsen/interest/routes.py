@@ -9,9 +9,10 @@ from flask import (
 )
 from flask_babel import get_locale
 
+from lotsen import clock
 from lotsen.access import PUBLIC, allow
-from lotsen.db import utcnow
 from lotsen.extensions import db, limiter
+from lotsen.households.vocab import InterestStatus
 from lotsen.interest.forms import InterestForm, started_token
 from lotsen.interest.services import (
     PRIVACY_VERSION,
@@ -38,55 +39,35 @@ def _rate_limit() -> str:
 @allow(PUBLIC)
 @limiter.limit(_rate_limit, methods=["POST"])
 def form():
+    """The public form: shown, refused (too large), or accepted in named steps."""
     if request.content_length and request.content_length > current_app.config["INTEREST_MAX_BYTES"]:
         abort(413)
     municipalities = municipality_refs()
     form = InterestForm(municipalities=municipalities)
     if request.method == "GET":
-        code = request.args.get("kommun")
-        if code in {m.code for m in municipalities}:
-            form.primary.data = code
-        form.privacy_version.data = PRIVACY_VERSION
-        form.started.data = started_token()
+        _prefill(form, {m.code for m in municipalities})
     elif form.validate_on_submit():
-        if form.is_bot():
-            # No hint why: the same page a person sees, and nothing stored.
-            return redirect(url_for("interest.sent", lang=_lang()))
-        data = {
-            name: form[name].data
-            for name in (
-                "first_name",
-                "last_name",
-                "email",
-                "phone",
-                "country",
-                "town",
-                "language",
-                "occupation",
-                "seeks_job",
-                "partner_name",
-                "partner_occupation",
-                "partner_seeks_job",
-                "primary",
-                "others",
-                "housing_tenure",
-                "housing_type",
-                "housing_wishes",
-                "timeframe",
-                "source",
-                "message",
-            )
-        }
-        data["primary"] = data["primary"] or None
-        data["others"] = [c for c in data["others"] if c != data["primary"]]
-        data["children"] = form.child_ages()
-        submit(data, locale=_lang(), now=utcnow())
-        db.session.commit()
-        return redirect(url_for("interest.sent", lang=_lang()))
+        return _accept(form)
     else:
         form.started.data = form.started.data or started_token()
     status = 400 if form.errors else 200
     return render_template("interest/form.html", form=form, version=PRIVACY_VERSION), status
+
+
+def _prefill(form: InterestForm, codes: set[str]) -> None:
+    """A municipality's website links with ?kommun=CODE; the start stamp times the visit."""
+    if request.args.get("kommun") in codes:
+        form.primary.data = request.args["kommun"]
+    form.privacy_version.data = PRIVACY_VERSION
+    form.started.data = started_token()
+
+
+def _accept(form: InterestForm):
+    """Store the submission (bots get the same answer and nothing is stored)."""
+    if not form.is_bot():
+        submit(form.submission_data(), locale=_lang(), now=clock.now())
+        db.session.commit()
+    return redirect(url_for("interest.sent", lang=_lang()))
 
 
 @bp.route("/interest/sent")
@@ -105,10 +86,10 @@ def confirm_page(token: str):
         return render_template("interest/invalid.html", expired=True), 410
     except ConfirmationError:
         return render_template("interest/invalid.html", expired=False), 404
-    if submission.status == "confirmed":
+    if submission.status == InterestStatus.CONFIRMED:
         return render_template("interest/thanks.html", again=True)
     if request.method == "POST":  # CSRFProtect has checked the token
-        confirm(submission, utcnow())
+        confirm(submission, clock.now())
         db.session.commit()
         return render_template("interest/thanks.html", again=False)
     return render_template("interest/confirm.html", token=token)

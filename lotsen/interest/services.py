@@ -1,24 +1,22 @@
 """Interest submissions: store, confirm (double opt-in), de-duplicate, route to a guide."""
 
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from flask import current_app, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 
+from lotsen import clock
 from lotsen.accounts.models import Role, User
 from lotsen.extensions import db
-from lotsen.followups.services import create_followup
+from lotsen.followups.rules import apply_rule
 from lotsen.households.models import Household, HouseholdEvent
 from lotsen.households.services import HouseholdData, create_household
-from lotsen.households.vocab import Source
+from lotsen.households.vocab import EventKind, InterestStatus, Source
 from lotsen.interest.models import InterestSubmission
 from lotsen.jobs import job
-from lotsen.notifications.services import Mail, enqueue, enqueue_many
-from lotsen.workdays import add_working_days, local_date
+from lotsen.mail import compose_mail, send_mail, send_mails
 
 PRIVACY_VERSION = "2026-11-26"
 COMPARED = (
@@ -49,7 +47,7 @@ def _serializer() -> URLSafeTimedSerializer:
 def submit(data: dict, *, locale: str, now: datetime) -> InterestSubmission:
     """Store a submission and queue the confirmation e-mail in the visitor's language."""
     submission = InterestSubmission(
-        status="pending",
+        status=InterestStatus.PENDING,
         nonce=secrets.token_hex(16),
         locale=locale,
         email=data["email"],
@@ -62,37 +60,15 @@ def submit(data: dict, *, locale: str, now: datetime) -> InterestSubmission:
     db.session.add(submission)
     db.session.flush()
     token = _serializer().dumps({"id": submission.id, "n": submission.nonce})
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for(
-        "interest.confirm_page", token=token, lang=locale
-    )
-    with force_locale(locale):
-        body = "\n\n".join(
-            (
-                _("Hello %(name)s,", name=data["first_name"]),
-                _(
-                    "Thank you for your interest in moving to Swedish Lapland. Please confirm your "
-                    "e-mail address with this link, within %(days)d days:",
-                    days=current_app.config["INTEREST_CONFIRM_DAYS"],
-                ),
-                link,
-                _(
-                    "If you did not fill in our form, ignore this e-mail: without confirmation "
-                    "your details are deleted after %(days)d days.",
-                    days=current_app.config["INTEREST_CONFIRM_DAYS"],
-                ),
-                "Move Up North",
-            )
-        )
-        subject = _("Please confirm your interest – Move Up North")
-    enqueue(
-        Mail(
-            key=f"confirm:{submission.id}",
-            kind="confirm",
-            to=submission.email,
-            subject=subject,
-            body=body,
-        ),
-        now,
+    send_mail(
+        "confirm",
+        to=submission.email,
+        locale=locale,
+        key=f"confirm:{submission.id}",
+        now=now,
+        first_name=data["first_name"],
+        token=token,
+        days=current_app.config["INTEREST_CONFIRM_DAYS"],
     )
     return submission
 
@@ -139,7 +115,7 @@ def _guide_of(code: str | None) -> User | None:
 
 
 def _household_data(data: dict) -> HouseholdData:
-    year = date.today().year
+    year = clock.today().year
     persons = [
         {
             "kind": "adult",
@@ -215,46 +191,24 @@ def _notify_staff(
             )
         )
     )
-    link = f"{current_app.config['BASE_URL'].rstrip('/')}/households/{household.id}"
-    email = submission.email
-    mails = []
-    for user in recipients:
-        with force_locale(user.locale):
-            if updated:
-                subject = _("Interest form again for %(name)s", name=household.name)
-                what = _(
-                    "The interest form was sent again from %(email)s, the household's e-mail "
-                    "address, and confirmed from it. Review on the timeline what differs; "
-                    "nothing has been changed.",
-                    email=email,
-                )
-            else:
-                subject = _("New interest: %(name)s", name=household.name)
-                what = _("An interest form was sent and confirmed from %(email)s.", email=email)
-            parts = [_("Hello %(name)s,", name=user.name), what]
-            if same_phone is not None:
-                subject = _("New interest (possible duplicate): %(name)s", name=household.name)
-                parts.append(
-                    _(
-                        "Its phone number is that of household number %(id)d, but the e-mail "
-                        "address is not: it may be the same family, or someone else who gave "
-                        "their number. Compare the two and merge them if they are the same.",
-                        id=same_phone.id,
-                    )
-                )
-            parts.append(link)
-            body = "\n\n".join(parts)
-        mails.append(
-            Mail(
-                key=f"interest:{submission.id}:{user.id}",
-                kind="interest",
+    send_mails(
+        (
+            compose_mail(
+                "interest",
                 to=user.email,
-                subject=subject,
-                body=body,
+                locale=user.locale,
+                key=f"interest:{submission.id}:{user.id}",
                 user_id=user.id,
+                user=user,
+                household=household,
+                updated=updated,
+                email=submission.email,
+                same_phone=same_phone,
             )
-        )
-    enqueue_many(mails, now)
+            for user in recipients
+        ),
+        now,
+    )
 
 
 def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, bool]:
@@ -263,7 +217,7 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
     what differs, for the guide to review). The same phone number alone is no proof: that
     gives a new household marked as a possible duplicate. Returns the household and whether
     it was an existing one. Confirming twice is a no-op."""
-    if submission.status == "confirmed":
+    if submission.status == InterestStatus.CONFIRMED:
         return db.session.get(Household, submission.household_id), True
     data = submission.data
     household_data = _household_data(data)
@@ -278,7 +232,7 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
         db.session.add(
             HouseholdEvent(
                 household_id=existing.id,
-                kind="interest_again",
+                kind=EventKind.INTEREST_AGAIN,
                 at=now,
                 text=data.get("message") or None,
                 data={
@@ -296,7 +250,7 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
         db.session.add(
             HouseholdEvent(
                 household_id=household.id,
-                kind="interest_message",
+                kind=EventKind.INTEREST_MESSAGE,
                 text=data.get("message") or None,
                 data={"submission": submission.id, "email": submission.email},
                 at=now,
@@ -306,32 +260,19 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
             db.session.add(
                 HouseholdEvent(
                     household_id=household.id,
-                    kind="possible_duplicate",
+                    kind=EventKind.POSSIBLE_DUPLICATE,
                     data={"of_id": same_phone.id, "phone": submission.phone},
                     at=now,
                 )
             )
-        due = add_working_days(local_date(now), 2)
-        create_followup(
-            household,
-            due_on=due,
-            by=None,
-            title=_first_contact_title(),
-            rule="first_contact",
-            rule_key="first_contact",
-        )
+        apply_rule("first_contact", household, now)  # unless a coordinator switched it off
         updated = False
-    submission.status = "confirmed"
+    submission.status = InterestStatus.CONFIRMED
     submission.confirmed_at = now
     submission.household_id = household.id
     db.session.flush()
     _notify_staff(household, submission, now, updated, same_phone)
     return household, updated
-
-
-def _first_contact_title() -> str:
-    with force_locale("sv"):
-        return _("First contact")
 
 
 @job("purge-unconfirmed")
@@ -340,7 +281,10 @@ def purge_unconfirmed(now: datetime) -> int:
     cutoff = now - timedelta(days=current_app.config["INTEREST_CONFIRM_DAYS"])
     deleted = db.session.execute(
         delete(InterestSubmission)
-        .where(InterestSubmission.status == "pending", InterestSubmission.created_at < cutoff)
+        .where(
+            InterestSubmission.status == InterestStatus.PENDING,
+            InterestSubmission.created_at < cutoff,
+        )
         .returning(InterestSubmission.id)
         .execution_options(synchronize_session=False)
     )

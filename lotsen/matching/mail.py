@@ -1,15 +1,10 @@
-"""The suggestion e-mail, in the household's language.
-
-One function renders ``templates/email/match_suggestion.txt``; when the common mail helper
-lands it replaces the body of ``suggestion_mail`` and nothing else changes.
-"""
+"""The suggestion e-mail, in the household's language (templates/email/match_suggestion.txt)."""
 
 from datetime import date
 
-from flask import render_template
 from flask_babel import force_locale
-from flask_babel import gettext as _
 
+from lotsen.mail import compose_mail
 from lotsen.matching.models import Match
 from lotsen.matching.ranking import Seeker, job_fit, listing_fit
 from lotsen.notifications.services import Mail
@@ -29,28 +24,24 @@ def suggestion_mail(match: Match, today: date) -> Mail:
 
     household = match.household
     w = wishes_of(household)
-    with force_locale(mail_locale(household.language)):
+    locale = mail_locale(household.language)
+    with force_locale(locale):  # the reasons are worded in the household's language too
         if match.listing is not None:
             fit = listing_fit(w, match.listing, today, explain=True)
         else:
             p = match.person
             fit = job_fit(w, Seeker(p.id, p.first_name, p.occupation, p.ssyk_code), match.job, True)
-        body = render_template(
-            "email/match_suggestion.txt",
-            household=household,
-            match=match,
-            listing=match.listing,
-            job=match.job,
-            person=match.person,
-            reasons=fit.reasons if fit else [],
-            guide=household.guide,
-        )
-        title = match.listing.title if match.listing else match.job.title
-        subject = _("A suggestion for you: %(title)s – Move Up North", title=title)
-    return Mail(
-        key=f"match:{match.id}",
-        kind="match_suggestion",
+        reasons = [str(r) for r in fit.reasons] if fit else []
+    return compose_mail(
+        "match_suggestion",
         to=household.email,
-        subject=subject,
-        body=body,
+        locale=locale,
+        key=f"match:{match.id}",
+        household=household,
+        match=match,
+        listing=match.listing,
+        job=match.job,
+        person=match.person,
+        reasons=reasons,
+        guide=household.guide,
     )

@@ -15,7 +15,10 @@ from lotsen.access import (
 from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.households.models import Person
-from lotsen.matching import csv_import
+from lotsen.matching import (
+    csv_import,
+    panel,  # noqa: F401  (adds the homes-and-jobs card to the household page)
+)
 from lotsen.matching.forms import (
     ImportForm,
     JobForm,

@@ -1,9 +1,9 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from lotsen import clock
 from lotsen.access import allow
 from lotsen.accounts.models import Role
-from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.notifications.models import OutboxMessage
 from lotsen.notifications.services import outbox_counts, outbox_problems, retry_now
@@ -23,7 +23,7 @@ def retry(message_id: int):
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         abort(404)
-    retry_now(message, utcnow())
+    retry_now(message, clock.now())
     db.session.commit()
     flash(_("The message will be sent again shortly."), "success")
     return redirect(url_for("notifications.outbox"))

@@ -1,0 +1,225 @@
+"""The household page (and the list) assembled in one place, apart from request handling.
+
+The page is a set of **panels** (cards). A feature adds its own without touching the
+households blueprint, from a ``panels.py`` of its own that its routes module imports:
+
+    from lotsen.households.pages import register_panel
+
+    register_panel(
+        "matches",                               # unique name; registering again replaces it
+        order=35,                                # place within the column (see PANELS below)
+        template="matching/_panel.html",         # included with the page's context
+        context=lambda household: {"matches": find_matches(household)},
+        roles={Role.COORDINATOR},                # None: everyone who may open the page
+        column="side",                           # or "main"
+    )
+
+The template sees ``household``, ``panel`` and every panel's context (one namespace: prefix
+names with the feature). A view that re-shows the page with an invalid form passes it by
+name: ``render_household(household, 400, matches_form=form)``.
+
+Views receive the household loaded once per request with ``@with_household`` (the user's
+scope applied: 404 otherwise); ``load_household(id)`` does the same for other code paths.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import current_app, g, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+
+from lotsen.access import get_household_or_404, household_visible
+from lotsen.accounts.services import active_guides
+from lotsen.followups.forms import BulkFollowUpForm
+from lotsen.households.forms import (
+    GuideChoiceForm,
+    HouseholdFilterForm,
+    MergeForm,
+    NoteForm,
+    StageForm,
+)
+from lotsen.households.merge import possible_duplicates
+from lotsen.households.models import Household, HouseholdShare
+from lotsen.households.queries import Filters, list_households
+from lotsen.households.timeline import timeline
+from lotsen.regions.models import all_municipalities
+
+PAGE_OPTIONS = (
+    selectinload(Household.persons),
+    selectinload(Household.municipalities),
+    selectinload(Household.tags),
+    selectinload(Household.shares).joinedload(HouseholdShare.user),
+    joinedload(Household.guide),
+    joinedload(Household.primary_municipality),
+)
+
+# -- the household of this request ---------------------------------------------------------
+
+
+def load_household(household_id: int) -> Household:
+    """The household with what its page shows, if the user may see it (404 otherwise);
+    loaded once per request however often it is asked for."""
+    household = g.get("page_household")
+    if household is None or household.id != household_id:
+        household = g.page_household = get_household_or_404(household_id, PAGE_OPTIONS)
+    return household
+
+
+def with_household(view: Callable) -> Callable:
+    """Turns the route's ``household_id`` into ``household`` for the view."""
+
+    @wraps(view)
+    def wrapper(*args, household_id: int, **kwargs):
+        return view(*args, household=load_household(household_id), **kwargs)
+
+    return wrapper
+
+
+def page_guides() -> list:
+    """The active guides for the page's choices, queried once per request."""
+    if "page_guides" not in g:
+        g.page_guides = active_guides()
+    return g.page_guides
+
+
+# -- panels ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Panel:
+    name: str
+    order: int
+    template: str
+    context: Callable[[Household], dict] | None = None
+    roles: frozenset | None = None
+    column: str = "side"
+
+    def shown_to(self, user) -> bool:
+        return self.roles is None or user.role in self.roles
+
+
+_PANELS: dict[str, Panel] = {}
+
+
+def register_panel(
+    name: str,
+    *,
+    order: int,
+    template: str,
+    context: Callable[[Household], dict] | None = None,
+    roles=None,
+    column: str = "side",
+) -> Panel:
+    """Add a card to the household page (see the module's docstring)."""
+    if column not in ("main", "side"):
+        raise ValueError(f"column must be 'main' or 'side', not {column!r}")
+    panel = Panel(name, order, template, context, frozenset(roles) if roles else None, column)
+    _PANELS[name] = panel
+    return panel
+
+
+def panels_for(user) -> list[Panel]:
+    """The panels ``user`` sees, in page order."""
+    return sorted(
+        (p for p in _PANELS.values() if p.shown_to(user)), key=lambda p: (p.order, p.name)
+    )
+
+
+def render_household(household: Household, status: int = 200, **forms):
+    """The household page; ``forms`` replace a panel's empty forms (to show errors)."""
+    shown = panels_for(current_user)
+    context: dict = {}
+    for panel in shown:
+        if panel.context is not None:
+            context.update(panel.context(household))
+    context.update(forms)
+    html = render_template(
+        "households/view.html",
+        household=household,
+        main_panels=[p for p in shown if p.column == "main"],
+        side_panels=[p for p in shown if p.column == "side"],
+        **context,
+    )
+    return html, status
+
+
+# -- the household feature's own panels -------------------------------------------------------
+
+GUIDE_CHOICE_LABELS = {"handover": _l("Hand over to"), "share": _l("Share with")}
+
+
+def guide_choice_form(prefix: str, guides, **kwargs) -> GuideChoiceForm:
+    return GuideChoiceForm(
+        prefix=prefix, guides=guides, label=GUIDE_CHOICE_LABELS[prefix], **kwargs
+    )
+
+
+def _timeline(household: Household) -> dict:
+    items, truncated = timeline(household)
+    return {
+        "timeline": items,
+        "timeline_truncated": truncated,
+        "note_form": NoteForm(formdata=None),
+    }
+
+
+def _duplicates(household: Household) -> dict:
+    return {
+        "duplicates": possible_duplicates(household, household_visible(current_user)),
+        "merge_form": MergeForm(formdata=None),
+    }
+
+
+def _sharing(household: Household) -> dict:
+    guides = [g for g in page_guides() if g.id != current_user.id]  # not to oneself
+    return {
+        "handover_form": guide_choice_form("handover", guides, formdata=None),
+        "share_form": guide_choice_form("share", guides, formdata=None),
+    }
+
+
+register_panel(
+    "timeline", order=20, column="main", template="households/_timeline.html", context=_timeline
+)
+register_panel("details", order=10, template="households/_details.html")
+register_panel("members", order=20, template="households/_members.html")
+register_panel(
+    "stage",
+    order=40,
+    template="households/_stage.html",
+    context=lambda household: {"stage_form": StageForm(obj=household, formdata=None)},
+)
+register_panel("duplicates", order=50, template="households/_duplicates.html", context=_duplicates)
+register_panel("sharing", order=60, template="households/_sharing.html", context=_sharing)
+
+# -- the list -----------------------------------------------------------------------------------
+
+
+def filter_form() -> HouseholdFilterForm:
+    """The list's filters, from the query string."""
+    return HouseholdFilterForm(
+        request.args, municipalities=all_municipalities(), guides=active_guides()
+    )
+
+
+def filters_of(form: HouseholdFilterForm) -> Filters:
+    return Filters(**{k: form[k].data for k in Filters.__dataclass_fields__})
+
+
+def render_list(status: int = 200, **forms):
+    """The household list with its filters; ``forms`` (e.g. ``bulk_form``) replace the
+    empty forms other features add to it."""
+    form = filter_form()
+    if not form.validate():
+        return render_template("households/index.html", form=form, page=None), 400
+    page = list_households(
+        current_user,
+        filters_of(form),
+        page=form.page.data or 1,
+        per_page=current_app.config["HOUSEHOLDS_PER_PAGE"],
+    )
+    forms.setdefault("bulk_form", BulkFollowUpForm(formdata=None))
+    return render_template("households/index.html", form=form, page=page, **forms), status
