@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from lotsen.households.routes import bp as households_bp
     from lotsen.interest.routes import bp as interest_bp
     from lotsen.notifications.routes import bp as notifications_bp
+    from lotsen.pipeline.routes import bp as pipeline_bp
 
     for bp in (
         accounts_bp,
@@ -76,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
         notifications_bp,
         interest_bp,
         health_bp,
+        pipeline_bp,
     ):
         app.register_blueprint(bp)
 

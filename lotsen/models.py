@@ -16,10 +16,12 @@ from lotsen.households.models import (
 from lotsen.interest.models import InterestSubmission
 from lotsen.jobs import JobLease
 from lotsen.notifications.models import OutboxMessage
+from lotsen.pipeline.models import ExportLog
 from lotsen.regions.models import Municipality
 
 __all__ = [
     "Contact",
+    "ExportLog",
     "FollowUp",
     "Household",
     "JobLease",
