@@ -20,6 +20,7 @@ from lotsen.db import utcnow
 from lotsen.followups import notify, rules  # noqa: F401  (registers their jobs)
 from lotsen.interest import services as interest_services  # noqa: F401
 from lotsen.notifications import services  # noqa: F401  (registers dispatch-outbox)
+from lotsen.pipeline import tasks as pipeline_tasks  # noqa: F401  (registers weekly-summary)
 from lotsen.workdays import STOCKHOLM
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,10 @@ def triggers(config) -> dict[str, object]:
         "evaluate-rules": IntervalTrigger(minutes=config["SCHEDULER_RULES_MINUTES"]),
         "daily-digest": CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM),
         "purge-unconfirmed": CronTrigger(minute=17, timezone=STOCKHOLM),  # hourly
+        # every weekday; the job itself sends only on the week's first working day
+        "weekly-summary": CronTrigger(
+            day_of_week="mon-fri", hour=hour, minute=minute, timezone=STOCKHOLM
+        ),
     }
 
 

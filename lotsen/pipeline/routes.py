@@ -9,7 +9,10 @@ from lotsen.households.forms import StageForm
 from lotsen.households.routes import filter_form, filters_of
 from lotsen.households.services import HouseholdError, change_stage
 from lotsen.households.vocab import Stage, label
-from lotsen.pipeline import exports
+from lotsen.pipeline import (
+    exports,
+    tasks,  # noqa: F401  (registers the weekly-summary job)
+)
 from lotsen.pipeline.board import board as board_columns
 from lotsen.pipeline.charts import bar_chart
 from lotsen.pipeline.figures import Scope, funder_report, quarter_of
