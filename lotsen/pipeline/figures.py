@@ -137,7 +137,7 @@ def stage_table(scope: Scope) -> dict[str | None, dict[str, int]]:
     else:
         stage = stage_on(day_start(scope.until + timedelta(days=1)))
     base = select(Household.id.label("hid"), stage.label("stage")).where(*scope.conditions())
-    cte = base.cte("at_stage")
+    cte = base.cte("at_stage").prefix_with("MATERIALIZED")
     cols = [cte.c.stage, func.count().label("n")]
     per = (
         select(hm.c.municipality_code.label("code"), *cols)
@@ -179,38 +179,47 @@ def _cohort_ranks(scope: Scope):
         .where(StageChange.at < end, *scope.conditions())
         .group_by(StageChange.household_id, Household.source)
         .cte("ranks")
+        .prefix_with("MATERIALIZED")  # used twice: computed once
     )
+
+
+def funnel_and_sources(scope: Scope) -> tuple[dict[str | None, list[int]], list]:
+    """The funnel, {code or None: [households that reached at least New, Contacted, ...,
+    Moved in]}, and the sources, [(source, new interests, of those moved in)], most first:
+    one statement grouped by municipality and source."""
+    ranks = _cohort_ranks(scope)
+    columns = [func.count().label("r0")]  # New: every member of the cohort, closed or not
+    columns += [
+        func.coalesce(func.sum(case((ranks.c.top >= i, 1), else_=0)), 0).label(f"r{i}")
+        for i in range(1, len(LADDER))
+    ]
+    per = (
+        select(hm.c.municipality_code.label("code"), ranks.c.source, *columns)
+        .select_from(ranks)
+        .join(hm, hm.c.household_id == ranks.c.hid)
+    )
+    if (codes := scope.row_codes()) is not None:
+        per = per.where(hm.c.municipality_code.in_(codes))
+    per = per.group_by(hm.c.municipality_code, ranks.c.source)
+    region = select(null().label("code"), ranks.c.source, *columns).group_by(ranks.c.source)
+    funnel: dict[str | None, list[int]] = {}
+    by_source = []
+    for code, source, *counts in db.session.execute(union_all(per, region)):
+        total = funnel.setdefault(code, [0] * len(LADDER))
+        for i, n in enumerate(counts):
+            total[i] += int(n)
+        if code is None:
+            by_source.append((source.value if source else None, int(counts[0]), int(counts[-1])))
+    by_source.sort(key=lambda r: (-r[1], r[0] or ""))
+    return funnel, by_source
 
 
 def funnel(scope: Scope) -> dict[str | None, list[int]]:
-    """{code or None: [households that reached at least New, Contacted, ..., Moved in]}."""
-    ranks = _cohort_ranks(scope)
-    columns = [
-        func.coalesce(func.sum(case((ranks.c.top >= i, 1), else_=0)), 0).label(f"r{i}")
-        for i in range(len(LADDER))
-    ]
-    # New: every member of the cohort, closed or not
-    columns[0] = func.count().label("r0")
-    out = {}
-    for code, *counts in db.session.execute(_by_municipality(ranks, columns, scope)):
-        out[code] = [int(c) for c in counts]
-    return out
+    return funnel_and_sources(scope)[0]
 
 
 def sources(scope: Scope) -> list[tuple[str | None, int, int]]:
-    """(source, new interests in the period, of those moved in by its end), most first."""
-    ranks = _cohort_ranks(scope)
-    moved = LADDER.index(Stage.MOVED_IN)
-    rows = db.session.execute(
-        select(
-            ranks.c.source,
-            func.count(),
-            func.coalesce(func.sum(case((ranks.c.top >= moved, 1), else_=0)), 0),
-        ).group_by(ranks.c.source)
-    ).all()
-    return sorted(
-        ((s.value if s else None, n, int(m)) for s, n, m in rows), key=lambda r: (-r[1], r[0] or "")
-    )
+    return funnel_and_sources(scope)[1]
 
 
 # --- new interests per month ------------------------------------------------------------
@@ -251,31 +260,27 @@ def _moved_in_cte(scope: Scope, buckets: list[Bucket] | None = None):
     counted and (given ``buckets``) the bucket of their arrival."""
     start, end = scope.bounds
     firsts = first_reached(Stage.MOVED_IN, start, end).subquery("firsts")
-    members = (
-        select(
-            Person.household_id,
-            func.sum(case((Person.kind == PersonKind.ADULT, 1), else_=0)).label("adults"),
-            func.sum(case((Person.kind == PersonKind.CHILD, 1), else_=0)).label("children"),
-        )
-        .where(Person.household_id.in_(select(firsts.c.household_id)))
-        .group_by(Person.household_id)
-        .subquery("members")
-    )
     cols = [
         firsts.c.household_id.label("hid"),
         firsts.c.first_at,
         Household.source.label("source"),
-        func.coalesce(members.c.adults, 0).label("adults"),
-        func.coalesce(members.c.children, 0).label("children"),
+        func.coalesce(func.sum(case((Person.kind == PersonKind.ADULT, 1), else_=0)), 0).label(
+            "adults"
+        ),
+        func.coalesce(func.sum(case((Person.kind == PersonKind.CHILD, 1), else_=0)), 0).label(
+            "children"
+        ),
     ]
     if buckets is not None:
         cols.append(_bucket_case(firsts.c.first_at, buckets).label("b"))
     return (
         select(*cols)
         .join(Household, Household.id == firsts.c.household_id)
-        .outerjoin(members, members.c.household_id == firsts.c.household_id)
+        .outerjoin(Person, Person.household_id == firsts.c.household_id)
         .where(*scope.conditions())
+        .group_by(firsts.c.household_id, firsts.c.first_at, Household.source)
         .cte("moved")
+        .prefix_with("MATERIALIZED")
     )
 
 
@@ -406,14 +411,15 @@ class Dashboard:
 
 
 def dashboard(scope: Scope, now: datetime | None = None) -> Dashboard:
+    funnel_rows, source_rows = funnel_and_sources(scope)
     return Dashboard(
         scope=scope,
         stages=stage_table(scope),
-        funnel=funnel(scope),
+        funnel=funnel_rows,
         new_per_month=new_per_month(scope),
         moved_per_quarter=moved_per_quarter(scope),
         median_days=median_days_to_move(scope),
-        sources=sources(scope),
+        sources=source_rows,
         workload=workload(scope, now),
     )
 

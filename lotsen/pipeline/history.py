@@ -82,18 +82,17 @@ def reached_by(stage: Stage | str, end: datetime, household_id=Household.id) -> 
 
 def first_reached(stage: Stage | str, start: datetime, end: datetime) -> Select:
     """(household_id, first_at) of the households that first reached ``stage`` in
-    [start, end): one grouped pass over that stage's index range."""
-    where = [StageChange.at < end]
+    [start, end): a range scan of that stage's index over the period, less those that had
+    reached it before (an index look-up each) — never a pass over the whole history."""
+    where = [StageChange.at >= start, StageChange.at < end]
     if Stage(stage) == Stage.NEW:
         where.append(StageChange.from_stage.is_(None))
     else:
         where.append(StageChange.to_stage.in_(at_least(stage)))
-    first_at = func.min(StageChange.at)
     return (
-        select(StageChange.household_id, first_at.label("first_at"))
-        .where(*where)
+        select(StageChange.household_id, func.min(StageChange.at).label("first_at"))
+        .where(*where, not_(_reached_before(StageChange.household_id, stage, start)))
         .group_by(StageChange.household_id)
-        .having(first_at >= start)
     )
 
 
