@@ -1,4 +1,5 @@
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -213,7 +214,7 @@ def export_households():
         flash(
             _(
                 "More than %(n)s households match: narrow the filters to export them.",
-                n=f"{exports.EXPORT_MAX:,}".replace(",", " "),
+                n=format_decimal(exports.EXPORT_MAX),
             ),
             "error",
         )

@@ -80,7 +80,7 @@ def compose_weekly_summary(user: User, w: WeekFigures) -> Mail:
         )
         subject = _(
             "Lotsen week %(week)s: %(new)d new interests, %(moved)d households moved in",
-            week=f"{w.since.isocalendar().week}",
+            week=str(w.since.isocalendar().week),
             new=w.new,
             moved=w.moved_in.households,
         )
