@@ -10,7 +10,7 @@ from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.services import create_followup
 from lotsen.households.services import change_stage
-from lotsen.households.vocab import CloseReason, Stage
+from lotsen.households.vocab import CloseReason
 from lotsen.pipeline.figures import Scope, dashboard, funder_report
 from lotsen.workdays import local_date
 from tests import factories
@@ -200,8 +200,3 @@ def test_period_that_ends_before_it_starts_is_refused(dataset, login_as):
         "Accept-Language": "sv"})  # fmt: skip
     assert response.status_code == 400
     assert "Periodens slut kommer före dess början." in response.get_data(as_text=True)
-
-
-def test_moving_back_and_forth_is_what_the_board_records(dataset, login_as):
-    stage = Stage  # the stage history is the board's only record
-    assert stage.MOVED_IN in list(Stage)

@@ -3,6 +3,7 @@ test_pipeline.py."""
 
 import csv
 import io
+import re
 from datetime import date, datetime
 
 from openpyxl import load_workbook
@@ -95,7 +96,9 @@ def test_guide_exports_xlsx_of_her_households_with_contact_details(dataset, logi
 def test_quarterly_report_page_and_export(dataset, login_as):  # noqa: F811
     client = login_as(dataset["region"].coordinator)
     page = client.get("/pipeline/report?year=2026&quarter=2").get_data(as_text=True)
-    assert "2026 Q2" in page or "2026" in page
+    assert "Inflyttade, 2026 kv2" in page
+    region_row = re.search(r'<tr class="total">(.*?)</tr>', page, re.S).group(1)
+    assert re.findall(r'class="num">(\d+)<', region_row) == ["2", "2", "3", "5"]
     response = client.get("/pipeline/report/export?year=2026&quarter=2&format=xlsx")
     assert response.status_code == 200
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
