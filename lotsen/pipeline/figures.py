@@ -214,14 +214,6 @@ def funnel_and_sources(scope: Scope) -> tuple[dict[str | None, list[int]], list]
     return funnel, by_source
 
 
-def funnel(scope: Scope) -> dict[str | None, list[int]]:
-    return funnel_and_sources(scope)[0]
-
-
-def sources(scope: Scope) -> list[tuple[str | None, int, int]]:
-    return funnel_and_sources(scope)[1]
-
-
 # --- new interests per month ------------------------------------------------------------
 
 
