@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from lotsen.interest.routes import bp as interest_bp
     from lotsen.matching.routes import bp as matching_bp
     from lotsen.notifications.routes import bp as notifications_bp
+    from lotsen.pipeline.routes import bp as pipeline_bp
 
     for bp in (
         accounts_bp,
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
         matching_bp,
         health_bp,
         imports_bp,
+        pipeline_bp,
     ):
         app.register_blueprint(bp)
 

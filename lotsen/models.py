@@ -18,10 +18,12 @@ from lotsen.interest.models import InterestSubmission
 from lotsen.jobs import JobLease
 from lotsen.matching.models import JobOpening, Listing, Match
 from lotsen.notifications.models import OutboxMessage
+from lotsen.pipeline.models import ExportLog
 from lotsen.regions.models import Municipality
 
 __all__ = [
     "Contact",
+    "ExportLog",
     "FollowUp",
     "Household",
     "JobLease",

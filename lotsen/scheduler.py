@@ -21,6 +21,7 @@ from lotsen.interest import services as interest_services  # noqa: F401
 from lotsen.matching import jobtech  # noqa: F401  (registers import-jobtech)
 from lotsen.notifications import services  # noqa: F401  (registers dispatch-outbox)
 from lotsen.ops import backup  # noqa: F401  (registers the nightly backup)
+from lotsen.pipeline import tasks as pipeline_tasks  # noqa: F401  (registers weekly-summary)
 from lotsen.workdays import STOCKHOLM
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,10 @@ def triggers(config) -> dict[str, object]:
         "evaluate-rules": IntervalTrigger(minutes=config["SCHEDULER_RULES_MINUTES"]),
         "daily-digest": CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM),
         "purge-unconfirmed": CronTrigger(minute=17, timezone=STOCKHOLM),  # hourly
+        # every weekday; the job itself sends only on the week's first working day
+        "weekly-summary": CronTrigger(
+            day_of_week="mon-fri", hour=hour, minute=minute, timezone=STOCKHOLM
+        ),
     }
     if config.get("BACKUP_DIR"):
         b_hour, b_minute = (int(x) for x in config.get("BACKUP_TIME", "02:30").split(":"))

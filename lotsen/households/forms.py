@@ -279,6 +279,16 @@ class HouseholdFilterForm(GetForm):
     )
     sort = SelectField(_l("Sort"), choices=list(SORTS.items()), default="-created")
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)], default=1)
+    # set by the dashboard's links (lotsen/pipeline/listing.py), kept as hidden fields
+    reached = OptionalSelectField(_l("Reached stage"), choices=choices(Stage, ""))
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To"), validators=[Optional()])
+    converted = OptionalSelectField(_l("Has reached"), choices=choices(Stage, ""))
+    stage_on = DateField(_l("Stage on"), validators=[Optional()])
+    active = BooleanField(_l("Active only"))
+    overdue = IntegerField(_l("Overdue follow-ups of"), validators=[Optional()])
+
+    HISTORY_FIELDS = ("reached", "since", "until", "converted", "stage_on", "active", "overdue")
 
     def __init__(self, *args, municipalities=(), guides=(), **kwargs):
         super().__init__(*args, **kwargs)

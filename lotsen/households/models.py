@@ -217,6 +217,7 @@ class StageChange(db.Model):
     __table_args__ = (
         Index("ix_stage_change_household_at", "household_id", "at"),
         Index("ix_stage_change_to_stage_at", "to_stage", "at"),
+        Index("ix_stage_change_from_stage_at", "from_stage", "at"),  # first entries: interests
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,7 +1,7 @@
 """The household list: filters, free-text search, sorting and pagination in SQL."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import load_only, selectinload
@@ -50,6 +50,14 @@ class Filters:
     tag: str | None = None
     stale_days: int | None = None
     sort: str = "-created"
+    # the dashboard's links (lotsen.pipeline.listing): the list behind a figure
+    reached: str | None = None
+    since: date | None = None
+    until: date | None = None
+    converted: str | None = None
+    stage_on: date | None = None
+    active: bool = False
+    overdue: int | None = None
 
 
 @dataclass
@@ -73,7 +81,7 @@ def household_query(user: User, f: Filters) -> Select:
         clause = match_clause(f.q, db.engine.dialect.name)
         if clause is not None:
             conditions.append(clause)
-    if f.stage:
+    if f.stage and not f.stage_on:
         conditions.append(Household.stage == f.stage)
     if f.municipality == "none":
         conditions.append(Household.primary_municipality_code.is_(None))
@@ -101,6 +109,9 @@ def household_query(user: User, f: Filters) -> Select:
                 and_(Household.last_contact_at.is_(None), Household.created_at < cutoff),
             )
         )
+    from lotsen.pipeline.listing import history_conditions
+
+    conditions.extend(history_conditions(f))
     return select(Household).where(*conditions)
 
 

@@ -1,0 +1,187 @@
+"""Dashboard, board and quarterly export at volume: 100 000 households with their stage
+history, 1 000 000 contacts, 300 000 follow-ups.
+
+Seeds like bench/households.py (whose bulk seeding it reuses), then gives every household a
+stage history that ends at its current stage (some moved back and forth, one in ten is
+interested in a second municipality) and three follow-ups, and times the pages through the
+real app (Flask test client, logged in): the dashboard as the coordinator and as a guide,
+the board, and the quarterly report's CSV and XLSX exports.
+
+    python bench/pipeline.py              # full volume, SQLite and PostgreSQL
+    python bench/pipeline.py --quick      # a tenth
+    python bench/pipeline.py --db sqlite
+
+The last line printed is one JSON object with the figures (times in ms).
+"""
+
+import argparse
+import json
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+from common import analyze, bench_app
+from households import CODES, bulk, login, seed, timed
+from sqlalchemy import event, select, text
+
+from lotsen.accounts.models import Role, User
+from lotsen.extensions import db
+from lotsen.followups.models import FollowUp
+from lotsen.households.models import Household, StageChange, household_municipality
+
+LADDER = ["new", "contacted", "planning", "visit", "decided", "moved_in"]
+REASONS = ["other_place", "no_job", "no_housing", "personal", "no_response"]
+
+
+def add_history(followups_per: int) -> dict:
+    """Stage changes up to each household's current stage, second municipalities and
+    follow-ups, in bulk."""
+    rng = random.Random(11)
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    rows = db.session.execute(
+        select(
+            Household.id,
+            Household.stage,
+            Household.created_at,
+            Household.guide_id,
+            Household.primary_municipality_code,
+        )
+    ).all()
+    changes, interests, followups = [], [], []
+    n_changes = n_followups = 0
+    for hid, stage, created, guide_id, code in rows:
+        stage = str(stage.value if hasattr(stage, "value") else stage)
+        span = max((now - created).total_seconds(), 3600)
+        top = LADDER.index(stage) if stage in LADDER else rng.randint(0, 4)
+        path = LADDER[1 : top + 1]
+        if stage in LADDER and top >= 3 and rng.random() < 0.1:
+            path = [*path, LADDER[top - 1], LADDER[top]]  # back and forth
+        if stage == "closed":
+            path = [*path, "closed"]
+        moments = sorted(rng.uniform(0.05, 0.95) * span for _ in path)
+        previous = "new"
+        for step, offset in zip(path, moments, strict=True):
+            changes.append(
+                {
+                    "household_id": hid,
+                    "from_stage": previous,
+                    "to_stage": step,
+                    "close_reason": rng.choice(REASONS) if step == "closed" else None,
+                    "at": created + timedelta(seconds=offset),
+                    "by_id": guide_id,
+                }
+            )
+            previous = step
+        if rng.random() < 0.1:
+            other = rng.choice([c for c in CODES if c != code])
+            interests.append({"household_id": hid, "municipality_code": other})
+        for k in range(followups_per):
+            due = (now + timedelta(days=rng.randint(-60, 60))).date()
+            followups.append(
+                {
+                    "household_id": hid,
+                    "assignee_id": guide_id,
+                    "title": "Ring om bostad",
+                    "due_on": due,
+                    "status": "open" if k == 0 or rng.random() < 0.3 else "done",
+                    "created_at": created,
+                }
+            )
+        if len(changes) >= 50_000 or len(followups) >= 50_000:
+            bulk(StageChange.__table__, changes)
+            bulk(FollowUp.__table__, followups)
+            n_changes += len(changes)
+            n_followups += len(followups)
+            changes, followups = [], []
+            db.session.commit()
+    bulk(StageChange.__table__, changes)
+    bulk(FollowUp.__table__, followups)
+    bulk(household_municipality, interests)
+    n_changes += len(changes)
+    n_followups += len(followups)
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        for table in ("stage_change", "follow_up"):
+            db.session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
+            )
+        db.session.commit()
+    analyze()
+    return {
+        "stage_changes": n_changes + len(rows),
+        "follow_ups": n_followups,
+        "history_ms": (time.perf_counter() - started) * 1000,
+    }
+
+
+def measure(app, runs) -> dict:
+    with app.app_context():
+        guide_id = db.session.scalar(select(User.id).where(User.email == "guide2418@bench.example"))
+        coordinator_id = db.session.scalar(select(User.id).where(User.role == Role.COORDINATOR))
+        db.session.rollback()
+        guide, coordinator = app.test_client(), app.test_client()
+        login(guide, guide_id)
+        login(coordinator, coordinator_id)
+        engine = db.engine
+    queries = []
+    event.listen(engine, "before_cursor_execute", lambda *a: queries.append(1))
+    year = datetime.now(UTC).year
+    figures = {
+        "dashboard_median_ms": timed(coordinator, "/pipeline", runs),
+        "dashboard_past_year_median_ms": timed(
+            coordinator, f"/pipeline?since={year - 1}-01-01&until={year - 1}-12-31", runs
+        ),
+        "guide_dashboard_median_ms": timed(guide, "/pipeline", runs),
+        "board_median_ms": timed(guide, "/pipeline/board", runs),
+        "report_csv_median_ms": timed(
+            coordinator, f"/pipeline/report/export?year={year}&quarter=2&format=csv", runs
+        ),
+        "report_xlsx_median_ms": timed(
+            coordinator, f"/pipeline/report/export?year={year}&quarter=2&format=xlsx", runs
+        ),
+    }
+    queries.clear()
+    coordinator.get("/pipeline")
+    figures["dashboard_queries"] = len(queries)
+    return figures
+
+
+def run(kind: str, n: int, per: int, followups_per: int, runs: int) -> dict:
+    with bench_app(kind) as (app, _url):
+        with app.app_context():
+            seeded = seed(n, per)
+            history = add_history(followups_per)
+        print(
+            f"{kind}: seeded {seeded['households']} households, {seeded['contacts']} contacts, "
+            f"{history['stage_changes']} stage changes, {history['follow_ups']} follow-ups in "
+            f"{(seeded['seed_ms'] + history['history_ms']) / 1000:.1f} s",
+            file=sys.stderr,
+        )
+        figures = measure(app, runs)
+    print(f"{kind}: {figures}", file=sys.stderr)
+    return {"stage_changes": history["stage_changes"], **figures}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of the volume")
+    parser.add_argument("--db", choices=("both", "sqlite", "postgresql"), default="both")
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    n = 10_000 if args.quick else 100_000
+    per, followups_per = 10, 3
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    result = {"households": n, "contacts": n * per, "follow_ups": n * followups_per}
+    for kind in kinds:
+        for key, value in run(kind, n, per, followups_per, args.runs).items():
+            result[f"{kind}_{key}"] = round(value, 2) if isinstance(value, float) else value
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The regional pipeline: dashboard, board, funder report, exports and weekly summary."""

@@ -1,0 +1,439 @@
+"""The dashboard's and the funder report's figures: a fixed handful of SQL aggregate
+queries over the stage history, whatever the number of households."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, case, func, literal, null, select, union_all
+from sqlalchemy.sql import ColumnElement
+
+from lotsen import clock
+from lotsen.access import household_scope, ids_in_municipalities
+from lotsen.accounts.models import Role, User
+from lotsen.extensions import db
+from lotsen.followups.models import FollowUp, FollowUpStatus
+from lotsen.households.models import Household, Person, StageChange, household_municipality
+from lotsen.households.vocab import PersonKind, Stage
+from lotsen.pipeline.history import (
+    ACTIVE,
+    LADDER,
+    at_least,
+    day_start,
+    days_between,
+    first_reached,
+    is_today_or_later,
+    ladder_rank,
+    period_bounds,
+    stage_on,
+)
+from lotsen.workdays import local_date
+
+MAX_BUCKETS = 36
+hm = household_municipality
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures, over which period, narrowed by municipality and source."""
+
+    user: User
+    since: date
+    until: date
+    municipality: str | None = None
+    source: str | None = None
+
+    @property
+    def bounds(self) -> tuple[datetime, datetime]:
+        return period_bounds(self.since, self.until)
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conds = [household_scope(self.user)]
+        if self.municipality:
+            conds.append(Household.id.in_(ids_in_municipalities([self.municipality])))
+        if self.source:
+            conds.append(Household.source == self.source)
+        return conds
+
+    def row_codes(self) -> list[str] | None:
+        """The municipalities that get a row (None: all)."""
+        if self.municipality:
+            return [self.municipality]
+        if self.user.role == Role.GUIDE:
+            return sorted(self.user.municipality_codes)
+        return None
+
+
+@dataclass
+class Bucket:
+    label: str
+    since: date
+    until: date  # included
+
+
+def months(since: date, until: date) -> list[Bucket]:
+    out, day = [], since.replace(day=1)
+    while day <= until and len(out) < MAX_BUCKETS:
+        nxt = (day + timedelta(days=32)).replace(day=1)
+        out.append(Bucket(day.strftime("%Y-%m"), max(day, since), min(nxt - timedelta(1), until)))
+        day = nxt
+    return out
+
+
+def quarter_of(day: date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
+    start = date(year, 3 * quarter - 2, 1)
+    end = date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1)
+    return start, end - timedelta(days=1)
+
+
+def quarters(since: date, until: date) -> list[Bucket]:
+    out = []
+    year, q = quarter_of(since)
+    while len(out) < MAX_BUCKETS:
+        start, end = quarter_bounds(year, q)
+        if start > until:
+            break
+        out.append(Bucket(f"{year} Q{q}", max(start, since), min(end, until)))
+        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
+    return out
+
+
+def _bucket_case(column, buckets: list[Bucket]) -> ColumnElement[int]:
+    return case(
+        *(
+            (and_(column >= day_start(b.since), column < day_start(b.until + timedelta(1))), i)
+            for i, b in enumerate(buckets)
+        ),
+        else_=literal(-1),
+    )
+
+
+def _by_municipality(cte, columns, scope: Scope):
+    """``columns`` of ``cte`` per municipality (a household in each of its municipalities)
+    and once for the region (code None), in one statement."""
+    per = (
+        select(hm.c.municipality_code.label("code"), *columns)
+        .select_from(cte)
+        .join(hm, hm.c.household_id == cte.c.hid)
+    )
+    codes = scope.row_codes()
+    if codes is not None:
+        per = per.where(hm.c.municipality_code.in_(codes))
+    per = per.group_by(hm.c.municipality_code)
+    region = select(null().label("code"), *columns).select_from(cte)
+    return union_all(per, region)
+
+
+# --- stages now (or on the period's last day) per municipality ---------------------------
+
+
+def stage_table(scope: Scope) -> dict[str | None, dict[str, int]]:
+    """{code or None (region): {stage: households}} at the end of the period."""
+    if is_today_or_later(scope.until):
+        stage = Household.stage
+    else:
+        stage = stage_on(day_start(scope.until + timedelta(days=1)))
+    base = select(Household.id.label("hid"), stage.label("stage")).where(*scope.conditions())
+    cte = base.cte("at_stage").prefix_with("MATERIALIZED")
+    cols = [cte.c.stage, func.count().label("n")]
+    per = (
+        select(hm.c.municipality_code.label("code"), *cols)
+        .select_from(cte)
+        .join(hm, hm.c.household_id == cte.c.hid)
+        .where(cte.c.stage.is_not(None))
+    )
+    if (codes := scope.row_codes()) is not None:
+        per = per.where(hm.c.municipality_code.in_(codes))
+    per = per.group_by(hm.c.municipality_code, cte.c.stage)
+    region = (
+        select(null().label("code"), *cols)
+        .select_from(cte)
+        .where(cte.c.stage.is_not(None))
+        .group_by(cte.c.stage)
+    )
+    table: dict[str | None, dict[str, int]] = {}
+    for code, st, n in db.session.execute(union_all(per, region)):
+        table.setdefault(code, {})[str(Stage(st).value)] = n
+    return table
+
+
+# --- the funnel of the period's new interests ------------------------------------------
+
+
+def _cohort_ranks(scope: Scope):
+    """Per household whose interest was registered in the period: the highest stage of the
+    ladder it had reached by the period's end (-1: only Closed)."""
+    start, end = scope.bounds
+    cohort = first_reached(Stage.NEW, start, end).subquery("cohort")
+    return (
+        select(
+            StageChange.household_id.label("hid"),
+            Household.source.label("source"),
+            func.max(ladder_rank(StageChange.to_stage)).label("top"),
+        )
+        .join(cohort, cohort.c.household_id == StageChange.household_id)
+        .join(Household, Household.id == StageChange.household_id)
+        .where(StageChange.at < end, *scope.conditions())
+        .group_by(StageChange.household_id, Household.source)
+        .cte("ranks")
+        .prefix_with("MATERIALIZED")  # used twice: computed once
+    )
+
+
+def funnel_and_sources(scope: Scope) -> tuple[dict[str | None, list[int]], list]:
+    """The funnel, {code or None: [households that reached at least New, Contacted, ...,
+    Moved in]}, and the sources, [(source, new interests, of those moved in)], most first:
+    one statement grouped by municipality and source."""
+    ranks = _cohort_ranks(scope)
+    columns = [func.count().label("r0")]  # New: every member of the cohort, closed or not
+    columns += [
+        func.coalesce(func.sum(case((ranks.c.top >= i, 1), else_=0)), 0).label(f"r{i}")
+        for i in range(1, len(LADDER))
+    ]
+    per = (
+        select(hm.c.municipality_code.label("code"), ranks.c.source, *columns)
+        .select_from(ranks)
+        .join(hm, hm.c.household_id == ranks.c.hid)
+    )
+    if (codes := scope.row_codes()) is not None:
+        per = per.where(hm.c.municipality_code.in_(codes))
+    per = per.group_by(hm.c.municipality_code, ranks.c.source)
+    region = select(null().label("code"), ranks.c.source, *columns).group_by(ranks.c.source)
+    funnel: dict[str | None, list[int]] = {}
+    by_source = []
+    for code, source, *counts in db.session.execute(union_all(per, region)):
+        total = funnel.setdefault(code, [0] * len(LADDER))
+        for i, n in enumerate(counts):
+            total[i] += int(n)
+        if code is None:
+            by_source.append((source.value if source else None, int(counts[0]), int(counts[-1])))
+    by_source.sort(key=lambda r: (-r[1], r[0] or ""))
+    return funnel, by_source
+
+
+# --- new interests per month ------------------------------------------------------------
+
+
+def new_per_month(scope: Scope) -> list[tuple[Bucket, int]]:
+    buckets = months(scope.since, scope.until)
+    start, end = scope.bounds
+    firsts = first_reached(Stage.NEW, start, end).subquery("firsts")
+    bucket = _bucket_case(firsts.c.first_at, buckets).label("b")
+    rows = dict(
+        db.session.execute(
+            select(bucket, func.count())
+            .join(Household, Household.id == firsts.c.household_id)
+            .where(*scope.conditions())
+            .group_by(bucket)
+        ).all()
+    )
+    return [(b, rows.get(i, 0)) for i, b in enumerate(buckets)]
+
+
+# --- moved in: households and persons ----------------------------------------------------
+
+
+@dataclass
+class MovedIn:
+    households: int = 0
+    adults: int = 0
+    children: int = 0
+
+    @property
+    def persons(self) -> int:
+        return self.adults + self.children
+
+
+def _moved_in_cte(scope: Scope, buckets: list[Bucket] | None = None):
+    """The households that first reached Moved in during the period, with their members
+    counted and (given ``buckets``) the bucket of their arrival."""
+    start, end = scope.bounds
+    firsts = first_reached(Stage.MOVED_IN, start, end).subquery("firsts")
+    cols = [
+        firsts.c.household_id.label("hid"),
+        firsts.c.first_at,
+        Household.source.label("source"),
+        func.coalesce(func.sum(case((Person.kind == PersonKind.ADULT, 1), else_=0)), 0).label(
+            "adults"
+        ),
+        func.coalesce(func.sum(case((Person.kind == PersonKind.CHILD, 1), else_=0)), 0).label(
+            "children"
+        ),
+    ]
+    if buckets is not None:
+        cols.append(_bucket_case(firsts.c.first_at, buckets).label("b"))
+    return (
+        select(*cols)
+        .join(Household, Household.id == firsts.c.household_id)
+        .outerjoin(Person, Person.household_id == firsts.c.household_id)
+        .where(*scope.conditions())
+        .group_by(firsts.c.household_id, firsts.c.first_at, Household.source)
+        .cte("moved")
+        .prefix_with("MATERIALIZED")
+    )
+
+
+def _sums(cte):
+    return [
+        func.count().label("households"),
+        func.coalesce(func.sum(cte.c.adults), 0).label("adults"),
+        func.coalesce(func.sum(cte.c.children), 0).label("children"),
+    ]
+
+
+def moved_per_quarter(scope: Scope) -> list[tuple[Bucket, MovedIn]]:
+    buckets = quarters(scope.since, scope.until)
+    cte = _moved_in_cte(scope, buckets)
+    rows = {
+        b: MovedIn(int(h), int(a), int(c))
+        for b, h, a, c in db.session.execute(select(cte.c.b, *_sums(cte)).group_by(cte.c.b))
+    }
+    return [(b, rows.get(i, MovedIn())) for i, b in enumerate(buckets)]
+
+
+def moved_by_municipality(scope: Scope) -> dict[str | None, MovedIn]:
+    cte = _moved_in_cte(scope)
+    return {
+        code: MovedIn(int(h), int(a), int(c))
+        for code, h, a, c in db.session.execute(_by_municipality(cte, _sums(cte), scope))
+    }
+
+
+def moved_by_source(scope: Scope) -> list[tuple[str | None, MovedIn]]:
+    cte = _moved_in_cte(scope)
+    rows = db.session.execute(select(cte.c.source, *_sums(cte)).group_by(cte.c.source)).all()
+    return sorted(
+        ((s.value if s else None, MovedIn(int(h), int(a), int(c))) for s, h, a, c in rows),
+        key=lambda r: (-r[1].households, r[0] or ""),
+    )
+
+
+def median_days_to_move(scope: Scope) -> float | None:
+    """Median days from first contact (first reaching Contacted) to first moving in, over
+    the households that moved in during the period."""
+    moved = _moved_in_cte(scope)
+    contact = (
+        select(StageChange.household_id, func.min(StageChange.at).label("at"))
+        .where(
+            StageChange.to_stage.in_(at_least(Stage.CONTACTED)),
+            StageChange.household_id.in_(select(moved.c.hid)),
+        )
+        .group_by(StageChange.household_id)
+        .subquery("contact")
+    )
+    days = days_between(moved.c.first_at, contact.c.at).label("d")
+    ordered = (
+        select(
+            days,
+            func.row_number().over(order_by=days).label("rn"),
+            func.count().over().label("n"),
+        )
+        .select_from(moved)
+        .join(contact, contact.c.household_id == moved.c.hid)
+        .subquery("ordered")
+    )
+    # the middle row, or the mean of the two middle rows
+    value = db.session.scalar(
+        select(func.avg(ordered.c.d)).where(
+            ordered.c.rn.in_([(ordered.c.n + 1) // 2, (ordered.c.n + 2) // 2])
+        )
+    )
+    return None if value is None else round(float(value), 1)
+
+
+# --- guides' workload --------------------------------------------------------------------
+
+
+@dataclass
+class Workload:
+    guide_id: int
+    name: str
+    active: int = 0
+    overdue: int = 0
+    last_contact: datetime | None = None  # the oldest last contact of an active household
+    days_since: int | None = None
+
+
+def workload(scope: Scope, now: datetime | None = None) -> list[Workload]:
+    now = now or clock.now()
+    today = local_date(now)
+    since_contact = func.min(func.coalesce(Household.last_contact_at, Household.created_at))
+    rows: dict[int, Workload] = {}
+    active = db.session.execute(
+        select(User.id, User.name, func.count(), since_contact)
+        .select_from(Household)
+        .join(User, User.id == Household.guide_id)
+        .where(Household.stage.in_([s.value for s in ACTIVE]), *scope.conditions())
+        .group_by(User.id, User.name)
+    )
+    for uid, name, n, oldest in active:
+        oldest = oldest if oldest is None or oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
+        days = (today - local_date(oldest)).days if oldest else None
+        rows[uid] = Workload(uid, name, active=n, last_contact=oldest, days_since=days)
+    overdue = db.session.execute(
+        select(User.id, User.name, func.count())
+        .select_from(FollowUp)
+        .join(Household, Household.id == FollowUp.household_id)
+        .join(User, User.id == FollowUp.assignee_id)
+        .where(
+            FollowUp.status == FollowUpStatus.OPEN,
+            FollowUp.due_on < today,
+            *scope.conditions(),
+        )
+        .group_by(User.id, User.name)
+    )
+    for uid, name, n in overdue:
+        rows.setdefault(uid, Workload(uid, name)).overdue = n
+    return sorted(rows.values(), key=lambda w: w.name)
+
+
+@dataclass
+class Dashboard:
+    scope: Scope
+    stages: dict = field(default_factory=dict)
+    funnel: dict = field(default_factory=dict)
+    new_per_month: list = field(default_factory=list)
+    moved_per_quarter: list = field(default_factory=list)
+    median_days: float | None = None
+    sources: list = field(default_factory=list)
+    workload: list = field(default_factory=list)
+
+
+def dashboard(scope: Scope, now: datetime | None = None) -> Dashboard:
+    funnel_rows, source_rows = funnel_and_sources(scope)
+    return Dashboard(
+        scope=scope,
+        stages=stage_table(scope),
+        funnel=funnel_rows,
+        new_per_month=new_per_month(scope),
+        moved_per_quarter=moved_per_quarter(scope),
+        median_days=median_days_to_move(scope),
+        sources=source_rows,
+        workload=workload(scope, now),
+    )
+
+
+@dataclass
+class FunderReport:
+    scope: Scope
+    year: int
+    quarter: int
+    by_municipality: dict
+    by_source: list
+    median_days: float | None
+
+
+def funder_report(user: User, year: int, quarter: int, municipality=None, source=None):
+    since, until = quarter_bounds(year, quarter)
+    scope = Scope(user, since, until, municipality, source)
+    return FunderReport(
+        scope=scope,
+        year=year,
+        quarter=quarter,
+        by_municipality=moved_by_municipality(scope),
+        by_source=moved_by_source(scope),
+        median_days=median_days_to_move(scope),
+    )

@@ -1,0 +1,128 @@
+"""SQL building blocks over the stage history: what a household's stage was on a date,
+when it first reached a stage. Every pipeline figure is built from these.
+
+"Reached" means reached *at least*: a household that went from New straight to Planning has
+reached Contacted too, and one that moved back and forth counts once, at its first arrival.
+Closed is outside the ladder: reaching it is only reaching Closed.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Select, and_, case, exists, func, literal, not_, select
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement
+
+from lotsen import clock
+from lotsen.extensions import db
+from lotsen.households.models import Household, StageChange
+from lotsen.households.vocab import Stage
+from lotsen.workdays import STOCKHOLM
+
+LADDER = (
+    Stage.NEW,
+    Stage.CONTACTED,
+    Stage.PLANNING,
+    Stage.VISIT,
+    Stage.DECIDED,
+    Stage.MOVED_IN,
+)
+ACTIVE = LADDER[:-1]  # a household at one of these still needs its guide
+
+
+def day_start(day: date) -> datetime:
+    """The UTC moment a Stockholm calendar day begins."""
+    return datetime.combine(day, time(0), tzinfo=STOCKHOLM).astimezone(UTC)
+
+
+def period_bounds(since: date, until: date) -> tuple[datetime, datetime]:
+    """[start, end) in UTC for the Stockholm days ``since`` to ``until``, both included."""
+    return day_start(since), day_start(until + timedelta(days=1))
+
+
+def at_least(stage: Stage | str) -> tuple[str, ...]:
+    """The stages whose reaching means ``stage`` was reached."""
+    stage = Stage(stage)
+    if stage == Stage.CLOSED:
+        return (Stage.CLOSED.value,)
+    return tuple(s.value for s in LADDER[LADDER.index(stage) :])
+
+
+def ladder_rank(column) -> ColumnElement[int]:
+    """0 (New) to 5 (Moved in); -1 for Closed."""
+    return case(
+        *((column == s.value, i) for i, s in enumerate(LADDER)),
+        else_=literal(-1),
+    )
+
+
+def _reached_before(household_id, stage: Stage | str, moment: datetime) -> ColumnElement[bool]:
+    sc = aliased(StageChange)
+    where = [sc.household_id == household_id, sc.at < moment]
+    if Stage(stage) == Stage.NEW:
+        where.append(sc.from_stage.is_(None))  # the first entry of every history
+    else:
+        where.append(sc.to_stage.in_(at_least(stage)))
+    return exists().where(*where)
+
+
+def first_reached_in(
+    stage: Stage | str, start: datetime, end: datetime, household_id=Household.id
+) -> ColumnElement[bool]:
+    """The household first reached ``stage`` (at least) in [start, end)."""
+    return and_(
+        _reached_before(household_id, stage, end),
+        not_(_reached_before(household_id, stage, start)),
+    )
+
+
+def reached_by(stage: Stage | str, end: datetime, household_id=Household.id) -> ColumnElement:
+    """The household had reached ``stage`` (at least) before ``end``."""
+    return _reached_before(household_id, stage, end)
+
+
+def first_reached(stage: Stage | str, start: datetime, end: datetime) -> Select:
+    """(household_id, first_at) of the households that first reached ``stage`` in
+    [start, end): a range scan of that stage's index over the period, less those that had
+    reached it before (an index look-up each) — never a pass over the whole history."""
+    where = [StageChange.at >= start, StageChange.at < end]
+    if Stage(stage) == Stage.NEW:
+        where.append(StageChange.from_stage.is_(None))
+    else:
+        where.append(StageChange.to_stage.in_(at_least(stage)))
+    return (
+        select(StageChange.household_id, func.min(StageChange.at).label("first_at"))
+        .where(*where, not_(_reached_before(StageChange.household_id, stage, start)))
+        .group_by(StageChange.household_id)
+    )
+
+
+def stage_on(moment: datetime) -> ColumnElement:
+    """The household's stage just before ``moment`` as its history says (None if it did not
+    exist yet)."""
+    sc = aliased(StageChange)
+    return (
+        select(sc.to_stage)
+        .where(sc.household_id == Household.id, sc.at < moment)
+        .order_by(sc.at.desc(), sc.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def is_today_or_later(day: date) -> bool:
+    return day >= clock.today()
+
+
+def stage_condition(stage: Stage | str, on: date | None) -> ColumnElement[bool]:
+    """The household was at ``stage`` at the end of day ``on`` (today or later: now)."""
+    if on is None or is_today_or_later(on):
+        # The current column is the last history entry (change_stage keeps them together).
+        return Household.stage == Stage(stage)
+    return stage_on(day_start(on + timedelta(days=1))) == Stage(stage).value
+
+
+def days_between(later, earlier) -> ColumnElement[float]:
+    """Days from ``earlier`` to ``later`` (fractional), on either database."""
+    if db.engine.dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 86400.0
+    return func.julianday(later) - func.julianday(earlier)
