@@ -1,0 +1,152 @@
+"""Writing, reading and (narrowly) purging the audit log.
+
+``audit(action, by=..., household_id=..., target=..., changes=...)`` adds one entry to the
+session; the caller's transaction commits it with the change it describes (a rolled-back
+change leaves no entry). The address comes from ``ORIGIN``, a context variable that a
+request hook sets (lotsen/audit/routes.py) and that is None in jobs and CLI commands:
+services never read the request.
+"""
+
+import enum
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, select, text
+
+from lotsen import clock
+from lotsen.audit.models import AuditEntry
+from lotsen.extensions import db
+
+# The client address of the request being handled (None outside requests).
+ORIGIN: ContextVar[str | None] = ContextVar("audit_origin", default=None)
+
+
+def audit(
+    action: str,
+    *,
+    by,
+    household_id: int | None = None,
+    target: str | None = None,
+    changes: dict[str, Any] | None = None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> AuditEntry:
+    """Record that ``by`` (a User, or None for the system/an unknown person) did ``action``.
+
+    ``action`` is a dotted name (``household.update``, ``login.failure``; see README);
+    ``target`` names the object when it is not the household itself (``contact:12``);
+    ``changes`` is ``{field: [old, new]}`` for updates, or a small dict of facts.
+    """
+    user_id = getattr(by, "id", None) if getattr(by, "is_authenticated", False) else None
+    entry = AuditEntry(
+        at=now or clock.now(),
+        user_id=user_id,
+        action=action,
+        household_id=household_id,
+        target=target[:120] if target else None,
+        changes=_plain(changes) if changes else None,
+        ip=ip if ip is not None else ORIGIN.get(),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def _plain(value):
+    """JSON-safe copy of ``value`` (dates as ISO text, enums as their value)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def diff(obj, fields, before: dict[str, Any]) -> dict[str, list]:
+    """``{field: [old, new]}`` for the ``fields`` of ``obj`` that differ from ``before``."""
+    changed = {}
+    for name in fields:
+        new = getattr(obj, name)
+        if _plain(before.get(name)) != _plain(new):
+            changed[name] = [before.get(name), new]
+    return changed
+
+
+def snapshot(obj, fields) -> dict[str, Any]:
+    """The current values of ``fields`` of ``obj``, to ``diff`` against after a change."""
+    return {name: getattr(obj, name) for name in fields}
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@dataclass
+class AuditQuery:
+    user_id: int | None = None
+    household_id: int | None = None
+    action: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def search_entries(query: AuditQuery) -> Select:
+    """The entries matching ``query``, newest first (a statement, for paging)."""
+    stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if query.user_id is not None:
+        stmt = stmt.where(AuditEntry.user_id == query.user_id)
+    if query.household_id is not None:
+        stmt = stmt.where(AuditEntry.household_id == query.household_id)
+    if query.action:
+        # "household" matches every household.* action; "household.view" only that one.
+        if "." in query.action:
+            stmt = stmt.where(AuditEntry.action == query.action)
+        else:
+            stmt = stmt.where(AuditEntry.action.like(f"{query.action}.%"))
+    if query.start is not None:
+        stmt = stmt.where(AuditEntry.at >= query.start)
+    if query.end is not None:
+        stmt = stmt.where(AuditEntry.at < query.end)
+    return stmt
+
+
+def entries_about(household_id: int, limit: int | None = None) -> list[AuditEntry]:
+    """The entries about a household, newest first, with their users."""
+    from sqlalchemy.orm import joinedload
+
+    stmt = search_entries(AuditQuery(household_id=household_id)).options(
+        joinedload(AuditEntry.user)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+# -- disposal ----------------------------------------------------------------------------------
+
+
+def purge_entries(before: datetime) -> int:
+    """Delete the entries older than ``before``: the one way entries ever leave the log,
+    for the disposal rules (gallring). On PostgreSQL the append-only trigger lets a
+    DELETE through only while ``lotsen.audit_purge`` is on, which ``SET LOCAL`` limits to
+    this transaction; the caller commits (or rolls back) as usual."""
+    from sqlalchemy import delete
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL lotsen.audit_purge = 'on'"))
+    result = db.session.execute(
+        delete(AuditEntry)
+        .where(AuditEntry.at < before)
+        .execution_options(synchronize_session=False)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL lotsen.audit_purge = 'off'"))
+    return result.rowcount
