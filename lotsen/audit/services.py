@@ -14,11 +14,67 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select, text
 
 from lotsen import clock
 from lotsen.audit.models import AuditEntry
 from lotsen.extensions import db
+
+# What the search page offers to filter on: an action's first part ("household" matches
+# household.view, household.update, ...). Actions themselves are listed in the README.
+ACTION_GROUPS = {
+    "household": _l("Households"),
+    "member": _l("Members"),
+    "note": _l("Notes"),
+    "contact": _l("Contacts"),
+    "followup": _l("Follow-ups"),
+    "match": _l("Matches"),
+    "listing": _l("Homes"),
+    "job": _l("Jobs"),
+    "export": _l("Exports"),
+    "login": _l("Logins"),
+    "password": _l("Password changes"),
+    "user": _l("Accounts and roles"),
+    "settings": _l("Settings"),
+    "consent": _l("Consents"),
+    "disposal": _l("Disposal"),
+}
+
+# Every action recorded today (other features add theirs: consent.*, disposal.*).
+ACTIONS = (
+    "household.view",
+    "household.create",
+    "household.update",
+    "household.stage",
+    "household.handover",
+    "household.share",
+    "household.unshare",
+    "household.merge",
+    "household.access_export",
+    "member.create",
+    "member.update",
+    "member.delete",
+    "note.create",
+    "contact.create",
+    "followup.create",
+    "followup.update",
+    "match.create",
+    "match.update",
+    "listing.create",
+    "listing.update",
+    "job.create",
+    "job.update",
+    "export.households",
+    "export.funder_report",
+    "export.import_report",
+    "login.success",
+    "login.failure",
+    "password.change",
+    "user.create",
+    "user.update",
+    "settings.update",
+)
 
 # The client address of the request being handled (None outside requests).
 ORIGIN: ContextVar[str | None] = ContextVar("audit_origin", default=None)
