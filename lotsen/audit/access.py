@@ -63,8 +63,9 @@ def household_record(household: Household) -> dict[str, Any]:
         "tags": [t.name for t in household.tags],
     }
     for name, model in _household_tables():
+        order = model.__mapper__.primary_key
         rows = db.session.scalars(
-            select(model).where(model.household_id == household.id).order_by(model.id)
+            select(model).where(model.household_id == household.id).order_by(*order)
         )
         record[name] = [_row(r) for r in rows]
     _name_offers(record.get("household_match", []))
