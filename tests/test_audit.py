@@ -518,3 +518,57 @@ def test_access_export_follows_the_scope_rule(login_as, region):
     assert client.get(f"/audit/households/{mala.id}/access").status_code == 404
     assert client.get(f"/audit/households/{mala.id}/access.json").status_code == 404
     assert login_as(region.admin).get(f"/audit/households/{mala.id}/access").status_code == 403
+
+
+# -- data minimisation --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pnr 19811218-9876 enligt Skatteverket",
+        "hennes nummer är 811218-9876",
+        "198112189876",
+        "samordningsnummer 701063-2391",
+    ],
+)
+def test_personal_identity_numbers_are_recognised(text):
+    from lotsen.audit.minimise import looks_like_identity_number
+
+    assert looks_like_identity_number(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ring 070-123 45 67 efter 17",
+        "Mobil 0701234567",
+        "+46701234567",
+        "Flyttar 2027-06-01, budget 1500000 kr",
+        "811218-9875",  # fails the check digit
+        "Order 20261318-1234",  # no such date
+    ],
+)
+def test_phone_numbers_dates_and_amounts_pass(text):
+    from lotsen.audit.minimise import looks_like_identity_number
+
+    assert not looks_like_identity_number(text)
+
+
+def test_a_note_with_a_personal_identity_number_is_refused_with_a_clear_message(
+    login_as, region, family
+):
+    from lotsen.households.models import HouseholdEvent
+
+    before = db.session.scalar(select(func.count()).select_from(HouseholdEvent))
+    response = login_as(region.norsjo_guide).post(
+        f"/households/{family.id}/notes", data={"text": "Sanne har pnr 19811218-9876"}
+    )
+    assert response.status_code == 400
+    assert "personnummer" in response.text
+    assert db.session.scalar(select(func.count()).select_from(HouseholdEvent)) == before
+
+
+def test_free_text_fields_remind_that_notes_are_public_documents(login_as, region, family):
+    page = login_as(region.norsjo_guide).get(f"/households/{family.id}")
+    assert "allmänna handlingar" in page.text
