@@ -32,7 +32,7 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(40))
     household_id: Mapped[int | None] = mapped_column(Integer)
     target: Mapped[str | None] = mapped_column(String(120))
-    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     ip: Mapped[str | None] = mapped_column(String(45))
 
     user = relationship("User", lazy="raise")

@@ -2,14 +2,14 @@
 right-of-access export."""
 
 from lotsen.access import HOUSEHOLD_ROLES
-from lotsen.audit.services import entries_about
+from lotsen.audit.services import recent_access
 from lotsen.households.pages import register_panel
 
 PANEL_ENTRIES = 10
 
 
 def _accessed(household) -> dict:
-    return {"audit_entries": entries_about(household.id, limit=PANEL_ENTRIES)}
+    return {"audit_entries": recent_access(household.id, PANEL_ENTRIES)}
 
 
 register_panel(

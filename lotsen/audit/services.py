@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, insert, select, text
 
 from lotsen import clock
 from lotsen.audit.models import AuditEntry
@@ -89,25 +89,33 @@ def audit(
     changes: dict[str, Any] | None = None,
     ip: str | None = None,
     now: datetime | None = None,
-) -> AuditEntry:
+) -> None:
     """Record that ``by`` (a User, or None for the system/an unknown person) did ``action``.
 
     ``action`` is a dotted name (``household.update``, ``login.failure``; see README);
     ``target`` names the object when it is not the household itself (``contact:12``);
     ``changes`` is ``{field: [old, new]}`` for updates, or a small dict of facts.
+
+    The row is inserted at once in the caller's transaction (a plain INSERT, not an ORM
+    object: it runs on every page view, and the log is never read back in the same
+    request), so it is committed or rolled back with the change it describes.
     """
     user_id = getattr(by, "id", None) if getattr(by, "is_authenticated", False) else None
-    entry = AuditEntry(
-        at=now or clock.now(),
-        user_id=user_id,
-        action=action,
-        household_id=household_id,
-        target=target[:120] if target else None,
-        changes=_plain(changes) if changes else None,
-        ip=ip if ip is not None else ORIGIN.get(),
+    db.session.execute(
+        _INSERT,
+        {
+            "at": now or clock.now(),
+            "user_id": user_id,
+            "action": action,
+            "household_id": household_id,
+            "target": target[:120] if target else None,
+            "changes": _plain(changes) if changes else None,
+            "ip": ip if ip is not None else ORIGIN.get(),
+        },
     )
-    db.session.add(entry)
-    return entry
+
+
+_INSERT = insert(AuditEntry)
 
 
 def _plain(value):
@@ -184,6 +192,33 @@ def entries_about(household_id: int, limit: int | None = None) -> list[AuditEntr
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(db.session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class Access:
+    at: datetime
+    action: str
+    user_name: str | None
+
+    @property
+    def local_time(self) -> str:
+        """Swedish wall-clock time, formatted cheaply (the panel shows ten per page view)."""
+        return self.at.astimezone(clock.ZONE).strftime("%Y-%m-%d %H:%M")
+
+
+def recent_access(household_id: int, limit: int = 10) -> list[Access]:
+    """Who recently looked at or changed a household: one light query for the page's
+    panel (plain rows, no ORM objects: it runs on every view of the page)."""
+    from lotsen.accounts.models import User
+
+    rows = db.session.execute(
+        select(AuditEntry.at, AuditEntry.action, User.name)
+        .outerjoin(User, User.id == AuditEntry.user_id)
+        .where(AuditEntry.household_id == household_id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return [Access(*row) for row in rows]
 
 
 # -- disposal ----------------------------------------------------------------------------------
