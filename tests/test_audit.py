@@ -572,3 +572,63 @@ def test_a_note_with_a_personal_identity_number_is_refused_with_a_clear_message(
 def test_free_text_fields_remind_that_notes_are_public_documents(login_as, region, family):
     page = login_as(region.norsjo_guide).get(f"/households/{family.id}")
     assert "allmänna handlingar" in page.text
+
+
+def test_undoing_an_import_records_each_removed_household(app_ctx, region):
+    from lotsen.imports.services import run_import, save_mapping, upload
+    from lotsen.imports.undo import undo_import
+
+    guide = region.norsjo_guide
+    content = "Namn;E-post;Kommun\nFamiljen Öst;ost@example.se;Norsjö\n"
+    batch = upload(guide, "lista.csv", content.encode())
+    save_mapping(batch, guide, ["name", "email", "municipality"], {})
+    run_import(batch, guide)
+    [row] = batch.results
+    household_id = row.household_id
+    mark = last_id()
+    undo_import(batch, guide)
+    [entry] = after(mark)
+    assert (entry.action, entry.user_id, entry.household_id, entry.target) == (
+        "household.delete",
+        guide.id,
+        household_id,
+        f"import:{batch.id}",
+    )
+
+
+def test_funder_report_and_import_report_downloads_are_audited(login_as, region):
+    from lotsen.imports.services import run_import, save_mapping, upload
+
+    guide = region.norsjo_guide
+    batch = upload(guide, "lista.csv", "Namn;Kommun\nFamiljen Ek;Norsjö\n".encode())
+    save_mapping(batch, guide, ["name", "municipality"], {})
+    run_import(batch, guide)
+    db.session.commit()
+    client = login_as(guide)
+    mark = last_id()
+    assert client.get(f"/imports/{batch.id}/report.csv").status_code == 200
+    assert client.get("/pipeline/report/export?year=2026&quarter=4&format=csv").status_code == 200
+    entries = after(mark)
+    assert [(e.action, e.user_id, e.ip) for e in entries] == [
+        ("export.import_report", guide.id, "127.0.0.1"),
+        ("export.funder_report", guide.id, "127.0.0.1"),
+    ]
+    assert entries[0].target == f"import:{batch.id}"
+    assert entries[1].changes["filters"]["quarter"] == 4
+
+
+def test_a_page_view_entry_does_not_wait_for_the_disk_on_postgresql(login_as, region, family):
+    """The view's entry is stored like any other, and its transaction alone committed
+    without waiting for the WAL flush."""
+    mark = last_id()
+    login_as(region.norsjo_guide).get(f"/households/{family.id}")
+    [entry] = after(mark)
+    assert (entry.action, entry.at.tzinfo is not None, entry.changes) == (
+        "household.view",
+        True,
+        None,
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The request ran inside this test's transaction (a savepoint), so the setting it
+        # made for its transaction shows here; a real request's ends with its commit.
+        assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "off"

@@ -68,7 +68,7 @@ def new():
 @with_household
 def view(household: Household):
     page = render_household(household)
-    audit("household.view", by=current_user, household_id=household.id)
+    audit("household.view", by=current_user, household_id=household.id, wait_for_disk=False)
     db.session.commit()
     return page
 
