@@ -199,6 +199,17 @@ def set_active(user: User, active: bool) -> None:
     user.active = active
 
 
+def active_guide_names() -> list:
+    """(id, name) of the active guides, as plain rows: what a filter's options need."""
+    return list(
+        db.session.execute(
+            select(User.id, User.name)
+            .where(User.role == Role.GUIDE, User.active.is_(True))
+            .order_by(User.name)
+        )
+    )
+
+
 def active_guides() -> list[User]:
     return list(
         db.session.scalars(

@@ -1,5 +1,5 @@
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 import phonenumbers
 from babel import Locale
@@ -270,12 +270,36 @@ class HouseholdFilterForm(GetForm):
 
     def __init__(self, *args, municipalities=(), guides=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.municipality.choices = [
-            ("", _l("All municipalities")),
-            ("none", _l("Not sure yet (regional inbox)")),
-            *[(m.code, m.name) for m in municipalities],
-        ]
-        self.guide.choices = [("", _l("All guides")), *[(g.id, g.name) for g in guides]]
+        options = _filter_options(
+            str(get_locale()),
+            tuple((m.code, m.name) for m in municipalities),
+            tuple((g.id, g.name) for g in guides),
+        )
+        for name, option_list in options.items():
+            self[name].choices = option_list
+
+
+def _plain(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, str(text)) for value, text in pairs]
+
+
+@lru_cache(maxsize=64)
+def _filter_options(locale: str, municipalities: tuple, guides: tuple) -> dict[str, list]:
+    """The filter's option lists, translated once per locale and set of guides: rendering
+    a lazy label costs a translation look-up each time, on every list request."""
+    return {
+        "stage": _plain(choices(Stage, _l("All stages"))),
+        "source": _plain(choices(Source, _l("All sources"))),
+        "sort": _plain(SORTS.items()),
+        "municipality": _plain(
+            [
+                ("", _l("All municipalities")),
+                ("none", _l("Not sure yet (regional inbox)")),
+                *municipalities,
+            ]
+        ),
+        "guide": _plain([("", _l("All guides")), *guides]),
+    }
 
 
 def field_label(name: str) -> str:

@@ -12,7 +12,7 @@ from lotsen.access import (
     household_visible,
 )
 from lotsen.accounts.models import User
-from lotsen.accounts.services import active_guides
+from lotsen.accounts.services import active_guide_names, active_guides
 from lotsen.contacts.forms import ContactForm
 from lotsen.extensions import db
 from lotsen.followups.forms import BulkFollowUpForm, FollowUpForm
@@ -40,7 +40,7 @@ from lotsen.households.services import (
     update_household,
 )
 from lotsen.households.timeline import timeline
-from lotsen.regions.models import all_municipalities
+from lotsen.regions.models import all_municipalities, municipality_refs
 
 PAGE_OPTIONS = (
     selectinload(Household.persons),
@@ -63,7 +63,7 @@ def index():
 def filter_form() -> HouseholdFilterForm:
     """The list's filters, from the query string."""
     return HouseholdFilterForm(
-        request.args, municipalities=all_municipalities(), guides=active_guides()
+        request.args, municipalities=municipality_refs(), guides=active_guide_names()
     )
 
 
