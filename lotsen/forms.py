@@ -1,14 +1,17 @@
 """Form base class and shared fields."""
 
 import secrets
+from functools import lru_cache
 
 from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice
+from markupsafe import Markup
+from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice, widgets
 from wtforms import RadioField as _RadioField
 from wtforms import SelectField as _SelectField
 from wtforms import SelectMultipleField as _SelectMultipleField
+from wtforms.fields.choices import Choice
 from wtforms.validators import ValidationError
 
 
@@ -67,8 +70,24 @@ def _select_choices(value):
     return [c if isinstance(c, SelectChoice) else SelectChoice(*c) for c in value]
 
 
+class Select(widgets.Select):
+    """A select whose options with plain-text labels are rendered once per process: the
+    same few dozen options are on every list page, each costing an escape and a format."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw or not isinstance(choice.label, str | None):
+            return super().render_option(choice, **kwargs)  # lazy labels differ per locale
+        return _option(choice.value, choice.label, bool(choice.selected))
+
+
+@lru_cache(maxsize=4096)
+def _option(value, label, selected) -> Markup:
+    return widgets.Select.render_option(Choice(value, label, selected, {}))
+
+
 class SelectField(_Choices, _SelectField):
-    pass
+    widget = Select()
 
 
 class RadioField(_Choices, _RadioField):

@@ -1,9 +1,13 @@
 """Locale and time zone selection; template helpers for labels and local times."""
 
+from datetime import date, datetime
+from functools import lru_cache
+
 import phonenumbers
 from babel import Locale
+from babel import dates as babel_dates
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale, to_user_timezone
 from flask_login import current_user
 
 from lotsen.contacts.models import CHANNEL_LABELS, DIRECTION_LABELS
@@ -57,6 +61,21 @@ def phone(e164: str | None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
+    """``format_date`` for templates, remembered per day, format and locale: a list shows
+    the same few dates many times, and Babel formats each anew."""
+    if not value:
+        return ""
+    if isinstance(value, datetime):
+        value = to_user_timezone(value).date()
+    return _formatted_date(value, fmt, str(get_locale()))
+
+
+@lru_cache(maxsize=8192)
+def _formatted_date(value: date, fmt: str, locale: str) -> str:
+    return babel_dates.format_date(value, fmt, locale=locale)
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         label=label,
@@ -67,7 +86,7 @@ def register_template_helpers(app: Flask) -> None:
     )
     app.jinja_env.filters.update(
         datetime=lambda v, fmt="medium": format_datetime(v, fmt) if v else "",
-        date=lambda v, fmt="medium": format_date(v, fmt) if v else "",
+        date=local_date,
         number=format_decimal,
         phone=phone,
         country_name=country_name,
