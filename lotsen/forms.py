@@ -4,7 +4,9 @@ import secrets
 from functools import lru_cache
 
 from flask import session
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice, widgets
@@ -76,13 +78,36 @@ class Select(widgets.Select):
 
     @classmethod
     def render_option(cls, choice, **kwargs):
-        if kwargs or choice.render_kw or not isinstance(choice.label, str | None):
-            return super().render_option(choice, **kwargs)  # lazy labels differ per locale
-        return _option(choice.value, choice.label, bool(choice.selected))
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        label = choice.label
+        if isinstance(label, LazyString):  # translated per locale; the same object each time
+            label = (_Same(label), str(get_locale()))
+        elif not isinstance(label, str | None):
+            return super().render_option(choice, **kwargs)
+        return _option(choice.value, label, bool(choice.selected))
+
+
+class _Same:
+    """A cache key that is one particular object (a lazy label is compared by its text,
+    which is the translation look-up the cache saves). Holding it keeps its id unique."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __eq__(self, other):
+        return isinstance(other, _Same) and other.obj is self.obj
 
 
 @lru_cache(maxsize=4096)
 def _option(value, label, selected) -> Markup:
+    if isinstance(label, tuple):
+        label = str(label[0].obj)
     return widgets.Select.render_option(Choice(value, label, selected, {}))
 
 
