@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import click
 from flask import Flask
 
 from config import Config, ProductionConfig, config_from_env
@@ -33,11 +34,12 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from lotsen.db import configure_sqlite
-    from lotsen.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from lotsen.extensions import babel, csrf, db, limiter, login_manager
     from lotsen.i18n import select_locale, select_timezone
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    if app.testing or click.get_current_context(silent=True) is not None:
+        register_migrations(app)  # a command line (`flask db ...`) or the tests
     csrf.init_app(app)
     babel.init_app(
         app,
@@ -55,6 +57,16 @@ def register_extensions(app: Flask) -> None:
             configure_sqlite(db.engine)
     from lotsen import models  # noqa: F401  (every model, for Alembic and relationships)
     from lotsen.accounts import sessions  # noqa: F401  (registers the user loader)
+
+
+def register_migrations(app: Flask) -> None:
+    """Alembic (~12 MB) is for the command line and the tests; a web worker served by
+    gunicorn never migrates, so it does not import it."""
+    from flask_migrate import Migrate
+
+    from lotsen.extensions import db
+
+    Migrate(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -3,7 +3,6 @@
 from datetime import date, datetime
 from functools import lru_cache
 
-import phonenumbers
 from babel import Locale
 from babel import dates as babel_dates
 from flask import Flask, current_app, has_request_context, request, session
@@ -54,6 +53,8 @@ def country_name(code: str | None) -> str:
 def phone(e164: str | None) -> str:
     if not e164:
         return ""
+    import phonenumbers  # its metadata is loaded when a page first shows a number
+
     try:
         number = phonenumbers.parse(e164)
     except phonenumbers.NumberParseException:

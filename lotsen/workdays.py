@@ -5,13 +5,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 @cache
-def _swedish_holidays(year: int) -> holidays.HolidayBase:
+def _swedish_holidays(year: int):
+    import holidays  # ~9 MB of country modules: loaded when a working day is first asked
+
     return holidays.country_holidays(
         "SE", years=year, categories=("public", "de_facto"), include_sundays=False
     )

@@ -3,7 +3,6 @@
 from datetime import datetime, timedelta
 
 from flask import current_app
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -16,6 +15,8 @@ TIMED_EVENT_MINUTES = 30
 
 
 def followups_calendar(user: User, now: datetime) -> bytes:
+    from icalendar import Calendar, Event  # only the feed needs it: not in every web worker
+
     cal = Calendar()
     cal.add("prodid", "-//Move Up North//Lotsen//SV")
     cal.add("version", "2.0")

@@ -1,7 +1,6 @@
 from datetime import date
 from functools import cache, lru_cache
 
-import phonenumbers
 from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -72,6 +71,8 @@ def _countries(locale: str) -> tuple[SelectChoice, ...]:
 
 def normalise_phone(raw: str, country: str | None) -> str:
     """A phone number in E.164, or ValidationError with a message the user can act on."""
+    import phonenumbers  # loaded when a number is first entered, not in every worker
+
     try:
         number = phonenumbers.parse(raw, country or "SE")
     except phonenumbers.NumberParseException as exc:
