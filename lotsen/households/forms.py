@@ -14,6 +14,7 @@ from wtforms import (
     IntegerField,
     SelectChoice,
     StringField,
+    TelField,
     TextAreaField,
 )
 from wtforms.validators import (
@@ -119,10 +120,17 @@ class HouseholdForm(SubmitOnce, BaseForm):
         validators=[InputRequired(), Length(max=160)],
         description=_l('E.g. "Familjen de Vries" or the main contact\'s name.'),
     )
-    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    # A guide types someone else's details: the browser must not offer the guide's own.
+    email = EmailField(
+        _l("E-mail"),
+        validators=[Optional(), Email(), Length(max=254)],
+        render_kw={"autocomplete": "off"},
+    )
+    phone = TelField(
+        _l("Phone"), validators=[Optional(), Length(max=40)], render_kw={"autocomplete": "off"}
+    )
     country = OptionalSelectField(_l("Country"), choices=[])
-    town = StringField(_l("Town"), validators=[Length(max=100)])
+    town = StringField(_l("Town"), validators=[Length(max=100)], render_kw={"autocomplete": "off"})
     language = OptionalSelectField(
         _l("Preferred language"), choices=[("", _l("- choose -")), *LANGUAGES.items()]
     )
