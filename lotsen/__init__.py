@@ -1,8 +1,8 @@
 """Lotsen: the relocation guides' CRM of Move Up North."""
 
+import sys
 from pathlib import Path
 
-import click
 from flask import Flask
 
 from config import Config, ProductionConfig, config_from_env
@@ -38,8 +38,8 @@ def register_extensions(app: Flask) -> None:
     from lotsen.i18n import select_locale, select_timezone
 
     db.init_app(app)
-    if app.testing or click.get_current_context(silent=True) is not None:
-        register_migrations(app)  # a command line (`flask db ...`) or the tests
+    if "gunicorn" not in sys.modules:  # gunicorn's web workers never migrate
+        register_migrations(app)
     csrf.init_app(app)
     babel.init_app(
         app,
@@ -60,8 +60,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_migrations(app: Flask) -> None:
-    """Alembic (~12 MB) is for the command line and the tests; a web worker served by
-    gunicorn never migrates, so it does not import it."""
+    """Alembic (~12 MB) is for the command line (`flask db upgrade`), the tests and scripts;
+    a web worker under gunicorn never migrates, so it does not import it."""
     from flask_migrate import Migrate
 
     from lotsen.extensions import db
