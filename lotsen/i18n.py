@@ -62,7 +62,7 @@ def phone(e164: str | None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
+def date_filter(value: date | datetime | None, fmt: str = "medium") -> str:
     """``format_date`` for templates, remembered per day, format and locale: a list shows
     the same few dates many times, and Babel formats each anew."""
     if not value:
@@ -87,7 +87,7 @@ def register_template_helpers(app: Flask) -> None:
     )
     app.jinja_env.filters.update(
         datetime=lambda v, fmt="medium": format_datetime(v, fmt) if v else "",
-        date=local_date,
+        date=date_filter,
         number=format_decimal,
         phone=phone,
         country_name=country_name,
