@@ -16,13 +16,13 @@ cannot find) fails it, so a new route gets covered or the test says so.
 """
 
 import re
-from datetime import date
 from html.parser import HTMLParser
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
+from lotsen import clock
 from lotsen.accounts.models import Role
 from lotsen.db import utcnow
 from lotsen.extensions import db, limiter
@@ -60,8 +60,8 @@ VALID = {
     "households.new": {"name": "Familjen Fientlig", "primary_municipality_code": factories.NORSJO},
     "households.note": {"text": "En anteckning"},
     "contacts.log": {"channel": "phone", "direction": "out", "summary": "Samtal"},
-    "followups.create": {"title": "Ring upp", "due_on": date.today().isoformat()},
-    "followups.bulk": {"bulk_title": "Ring alla", "bulk_due_on": date.today().isoformat()},
+    "followups.create": {"title": "Ring upp", "due_on": clock.today().isoformat()},
+    "followups.bulk": {"bulk_title": "Ring alla", "bulk_due_on": clock.today().isoformat()},
     "admin.new_user": {
         "email": "ny@kommun.example",
         "name": "Ny Lots",
@@ -187,8 +187,8 @@ def world(app, region):
     household = factories.household(guide=region.norsjo_guide, name="Familjen Norsjö")
     share_household(household, other_guide, region.norsjo_guide)
     other = factories.household(guide=region.norsjo_guide, name="Familjen Andra")
-    followup = create_followup(household, due_on=date.today(), by=region.norsjo_guide)
-    create_followup(household, due_on=date.today(), by=region.coordinator)
+    followup = create_followup(household, due_on=clock.today(), by=region.norsjo_guide)
+    create_followup(household, due_on=clock.today(), by=region.coordinator)
     enqueue(Mail(key="k", kind="test", to="x@example.org", subject="s", body="b"), utcnow())
     db.session.scalars(select(OutboxMessage)).one().status = OutboxStatus.FAILED  # retry shown
     for user in (region.norsjo_guide, region.coordinator, region.admin):

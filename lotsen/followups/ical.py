@@ -3,7 +3,6 @@
 import secrets
 from datetime import datetime, timedelta
 
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -31,6 +30,8 @@ def disable_calendar_feed(user: User) -> None:
 
 
 def followups_calendar(user: User, now: datetime) -> bytes:
+    from icalendar import Calendar, Event  # only the feed needs it: not in every web worker
+
     cal = Calendar()
     cal.add("prodid", "-//Move Up North//Lotsen//SV")
     cal.add("version", "2.0")
