@@ -295,7 +295,9 @@ class HouseholdFilterForm(GetForm):
     converted = OptionalSelectField(_l("Has reached"), choices=choices(Stage, ""))
     stage_on = DateField(_l("Stage on"), validators=[Optional()])
     active = BooleanField(_l("Active only"))
-    overdue = IntegerField(_l("Overdue follow-ups of"), validators=[Optional()])
+    overdue = IntegerField(
+        _l("Overdue follow-ups of"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)]
+    )
 
     HISTORY_FIELDS = ("reached", "since", "until", "converted", "stage_on", "active", "overdue")
 
