@@ -151,20 +151,21 @@ def move(household_id: int):
 @bp.route("/report")
 @allow(*HOUSEHOLD_ROLES)
 def report():
+    form, r, headings, rows = _report_request()
+    if r is None:
+        return render_template("pipeline/report.html", form=form, r=None), 400
+    return render_template("pipeline/report.html", form=form, r=r, headings=headings, rows=rows)
+
+
+def _report_request():
+    """The report form from the query string and, when valid, the report and its rows."""
     municipalities = all_municipalities()
     form = ReportForm(request.args, municipalities=municipalities)
     if not form.validate():
-        return render_template("pipeline/report.html", form=form, r=None), 400
+        return form, None, None, None
     r = _report(form)
     headings, rows = exports.report_rows(r, {m.code: m.name for m in municipalities})
-    return render_template(
-        "pipeline/report.html",
-        form=form,
-        r=r,
-        headings=headings,
-        rows=rows,
-        names={m.code: m.name for m in municipalities},
-    )
+    return form, r, headings, rows
 
 
 def _report(form: ReportForm):
@@ -181,12 +182,9 @@ def _report(form: ReportForm):
 @bp.route("/report/export")
 @allow(*HOUSEHOLD_ROLES)
 def report_export():
-    municipalities = all_municipalities()
-    form = ReportForm(request.args, municipalities=municipalities)
-    if not form.validate():
+    form, r, headings, rows = _report_request()
+    if r is None:
         return render_template("pipeline/report.html", form=form, r=None), 400
-    r = _report(form)
-    headings, rows = exports.report_rows(r, {m.code: m.name for m in municipalities})
     fmt = form.format.data
     name = f"lotsen-report-{r.year}-Q{r.quarter}"
     content = (
