@@ -29,6 +29,7 @@ from common import analyze, bench_app
 from flask import current_app
 from sqlalchemy import insert, select
 
+from lotsen import clock
 from lotsen.extensions import db
 from lotsen.households.models import Household
 from lotsen.households.services import HouseholdData, create_household
@@ -61,7 +62,7 @@ TODAY = date(2026, 12, 1)
 
 
 def seed(n_listings: int, n_jobs: int, rng: random.Random) -> int:
-    now = datetime.now(UTC)
+    now = clock.now()
     rows = []
     for i in range(n_listings):
         buy = rng.random() < 0.4

@@ -19,12 +19,13 @@ import json
 import random
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from common import analyze, bench_app
 from households import CODES, bulk, login, seed, timed
 from sqlalchemy import event, select, text
 
+from lotsen import clock
 from lotsen.accounts.models import Role, User
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp
@@ -38,7 +39,7 @@ def add_history(followups_per: int) -> dict:
     """Stage changes up to each household's current stage, second municipalities and
     follow-ups, in bulk."""
     rng = random.Random(11)
-    now = datetime.now(UTC)
+    now = clock.now()
     started = time.perf_counter()
     rows = db.session.execute(
         select(
@@ -130,7 +131,7 @@ def measure(app, runs) -> dict:
         engine = db.engine
     queries = []
     event.listen(engine, "before_cursor_execute", lambda *a: queries.append(1))
-    year = datetime.now(UTC).year
+    year = clock.now().year
     figures = {
         "dashboard_median_ms": timed(coordinator, "/pipeline", runs),
         "dashboard_past_year_median_ms": timed(

@@ -1,5 +1,6 @@
 """Lotsen: the relocation guides' CRM of Move Up North."""
 
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -46,11 +47,12 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from lotsen.db import configure_sqlite
-    from lotsen.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from lotsen.extensions import babel, csrf, db, limiter, login_manager
     from lotsen.i18n import select_locale, select_timezone
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    if "gunicorn" not in sys.modules:  # gunicorn's web workers never migrate
+        register_migrations(app)
     csrf.init_app(app)
     babel.init_app(
         app,
@@ -68,6 +70,16 @@ def register_extensions(app: Flask) -> None:
             configure_sqlite(db.engine)
     from lotsen import models  # noqa: F401  (every model, for Alembic and relationships)
     from lotsen.accounts import sessions  # noqa: F401  (registers the user loader)
+
+
+def register_migrations(app: Flask) -> None:
+    """Alembic (~12 MB) is for the command line (`flask db upgrade`), the tests and scripts;
+    a web worker under gunicorn never migrates, so it does not import it."""
+    from flask_migrate import Migrate
+
+    from lotsen.extensions import db
+
+    Migrate(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,14 +1,19 @@
 """Form base class and shared fields."""
 
 import secrets
+from functools import lru_cache
 
 from flask import session
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice
+from markupsafe import Markup
+from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice, widgets
 from wtforms import RadioField as _RadioField
 from wtforms import SelectField as _SelectField
 from wtforms import SelectMultipleField as _SelectMultipleField
+from wtforms.fields.choices import Choice
 from wtforms.validators import ValidationError
 
 
@@ -67,8 +72,47 @@ def _select_choices(value):
     return [c if isinstance(c, SelectChoice) else SelectChoice(*c) for c in value]
 
 
+class Select(widgets.Select):
+    """A select whose options with plain-text labels are rendered once per process: the
+    same few dozen options are on every list page, each costing an escape and a format."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        label = choice.label
+        if isinstance(label, LazyString):  # translated per locale; the same object each time
+            label = (_Same(label), str(get_locale()))
+        elif not isinstance(label, str | None):
+            return super().render_option(choice, **kwargs)
+        return _option(choice.value, label, bool(choice.selected))
+
+
+class _Same:
+    """A cache key that is one particular object (a lazy label is compared by its text,
+    which is the translation look-up the cache saves). Holding it keeps its id unique."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __eq__(self, other):
+        return isinstance(other, _Same) and other.obj is self.obj
+
+
+@lru_cache(maxsize=4096)
+def _option(value, label, selected) -> Markup:
+    if isinstance(label, tuple):
+        label = str(label[0].obj)
+    return widgets.Select.render_option(Choice(value, label, selected, {}))
+
+
 class SelectField(_Choices, _SelectField):
-    pass
+    widget = Select()
 
 
 class RadioField(_Choices, _RadioField):

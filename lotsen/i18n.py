@@ -1,9 +1,12 @@
 """Locale and time zone selection; template helpers for labels and local times."""
 
-import phonenumbers
+from datetime import date, datetime
+from functools import lru_cache
+
 from babel import Locale
+from babel import dates as babel_dates
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, ngettext
+from flask_babel import format_datetime, format_decimal, get_locale, ngettext, to_user_timezone
 from flask_login import current_user
 
 from lotsen.contacts.models import CHANNEL_LABELS, DIRECTION_LABELS
@@ -52,6 +55,8 @@ def country_name(code: str | None) -> str:
 def phone(e164: str | None) -> str:
     if not e164:
         return ""
+    import phonenumbers  # its metadata is loaded when a page first shows a number
+
     try:
         number = phonenumbers.parse(e164)
     except phonenumbers.NumberParseException:
@@ -65,6 +70,21 @@ def age(birth_year: int) -> str:
     return ngettext("%(num)d year", "%(num)d years", years)
 
 
+def date_filter(value: date | datetime | None, fmt: str = "medium") -> str:
+    """``format_date`` for templates, remembered per day, format and locale: a list shows
+    the same few dates many times, and Babel formats each anew."""
+    if not value:
+        return ""
+    if isinstance(value, datetime):
+        value = to_user_timezone(value).date()
+    return _formatted_date(value, fmt, str(get_locale()))
+
+
+@lru_cache(maxsize=8192)
+def _formatted_date(value: date, fmt: str, locale: str) -> str:
+    return babel_dates.format_date(value, fmt, locale=locale)
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         label=label,
@@ -76,7 +96,7 @@ def register_template_helpers(app: Flask) -> None:
     )
     app.jinja_env.filters.update(
         datetime=lambda v, fmt="medium": format_datetime(v, fmt) if v else "",
-        date=lambda v, fmt="medium": format_date(v, fmt) if v else "",
+        date=date_filter,
         number=format_decimal,
         phone=phone,
         country_name=country_name,

@@ -4,8 +4,6 @@
 from datetime import date, timedelta
 from functools import cache
 
-import holidays
-
 from lotsen.clock import ZONE as STOCKHOLM
 from lotsen.clock import local_date, local_to_utc
 
@@ -13,7 +11,9 @@ __all__ = ["STOCKHOLM", "add_working_days", "is_working_day", "local_date", "loc
 
 
 @cache
-def _swedish_holidays(year: int) -> holidays.HolidayBase:
+def _swedish_holidays(year: int):
+    import holidays  # ~9 MB of country modules: loaded when a working day is first asked
+
     return holidays.country_holidays(
         "SE", years=year, categories=("public", "de_facto"), include_sundays=False
     )

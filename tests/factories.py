@@ -4,6 +4,7 @@ import itertools
 from dataclasses import dataclass
 from functools import cache
 
+from lotsen import clock
 from lotsen.accounts.models import Role, User
 from lotsen.accounts.services import hash_password
 from lotsen.extensions import db
@@ -113,10 +114,13 @@ def job(municipality=NORSJO, by=None, **fields):
 
 def mala_listing_job_match(household, guide):
     """A Malå listing, a Malå job and a match of the listing with ``household``."""
-    from datetime import date
+    return listing_job_match(household, guide, MALA)
 
+
+def listing_job_match(household, guide, municipality=NORSJO):
+    """A listing, a job and a match of the listing with ``household``."""
     from lotsen.matching.services import suggest
 
-    lst = listing(MALA, by=guide)
-    jb = job(MALA, by=guide, occupation="Sjuksköterska", ssyk_code="2221")
-    return lst, jb, suggest(household, guide, listing=lst, today=date.today())
+    lst = listing(municipality, by=guide)
+    jb = job(municipality, by=guide, occupation="Sjuksköterska", ssyk_code="2221")
+    return lst, jb, suggest(household, guide, listing=lst, today=clock.today())

@@ -16,19 +16,20 @@ cannot find) fails it, so a new route gets covered or the test says so.
 """
 
 import re
-from datetime import date
 from html.parser import HTMLParser
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
+from lotsen import clock
 from lotsen.accounts.models import Role
 from lotsen.db import utcnow
 from lotsen.extensions import db, limiter
 from lotsen.followups.services import create_followup
 from lotsen.households.models import Household
 from lotsen.households.services import share_household
+from lotsen.imports.services import upload
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.notifications.services import Mail, enqueue
 from tests import factories
@@ -53,15 +54,16 @@ RESERVED_QUERY = {
     "unknown": "1",
 }
 FILTER_KEYS = ("q", "tag", "page", "stale_days", "guide", "stage", "municipality", "source")
-FILTER_KEYS += ("sort", "lang", "kommun", "next")
+FILTER_KEYS += ("sort", "lang", "kommun", "next", "status", "mine", "year", "quarter", "format")
+FILTER_KEYS += ("reached", "since", "until", "converted", "stage_on", "active", "overdue")
 # Valid values a form starts from, where the empty form of the page would be refused anyway,
 # so that one hostile field is what decides.
 VALID = {
     "households.new": {"name": "Familjen Fientlig", "primary_municipality_code": factories.NORSJO},
     "households.note": {"text": "En anteckning"},
     "contacts.log": {"channel": "phone", "direction": "out", "summary": "Samtal"},
-    "followups.create": {"title": "Ring upp", "due_on": date.today().isoformat()},
-    "followups.bulk": {"bulk_title": "Ring alla", "bulk_due_on": date.today().isoformat()},
+    "followups.create": {"title": "Ring upp", "due_on": clock.today().isoformat()},
+    "followups.bulk": {"bulk_title": "Ring alla", "bulk_due_on": clock.today().isoformat()},
     "admin.new_user": {
         "email": "ny@kommun.example",
         "name": "Ny Lots",
@@ -76,6 +78,10 @@ VALID = {
 NO_PAGE = {
     "interest.confirm_page": {},
     "accounts.login": {"email": "someone@example.org", "password": "not the password"},
+    # shown only once a household has suggestions, a match is interested, a batch imported
+    "matching.suggest_match": lambda world: {"listing_id": world["listing_id"]},
+    "matching.accept_match": {"next": "/"},
+    "imports.undo": {},
 }
 
 
@@ -187,12 +193,14 @@ def world(app, region):
     household = factories.household(guide=region.norsjo_guide, name="Familjen Norsjö")
     share_household(household, other_guide, region.norsjo_guide)
     other = factories.household(guide=region.norsjo_guide, name="Familjen Andra")
-    followup = create_followup(household, due_on=date.today(), by=region.norsjo_guide)
-    create_followup(household, due_on=date.today(), by=region.coordinator)
+    followup = create_followup(household, due_on=clock.today(), by=region.norsjo_guide)
+    create_followup(household, due_on=clock.today(), by=region.coordinator)
     enqueue(Mail(key="k", kind="test", to="x@example.org", subject="s", body="b"), utcnow())
     db.session.scalars(select(OutboxMessage)).one().status = OutboxStatus.FAILED  # retry shown
     for user in (region.norsjo_guide, region.coordinator, region.admin):
         user.ical_token = f"feed-token-of-user-{user.id}-0123456789abcdef"
+    listing, job, match = factories.listing_job_match(household, region.norsjo_guide)
+    batch = upload(region.norsjo_guide, "lista.csv", "Namn;Kommun\nFamiljen Ek;Norsjö\n".encode())
     db.session.commit()
     yield {
         "household_id": str(household.id),
@@ -201,6 +209,10 @@ def world(app, region):
         "other_household": other.id,
         "user_id": str(other_guide.id),  # the share to undo; a user an admin can edit
         "token": region.norsjo_guide.ical_token,
+        "listing_id": str(listing.id),
+        "job_id": str(job.id),
+        "match_id": str(match.id),
+        "batch_id": str(batch.id),
     }
     limiter.reset()
 
@@ -306,7 +318,8 @@ def test_hostile_form_fields_on_every_post_route(app, client, region, world, rol
             valid = VALID.get(rule.endpoint, {})
             fields = {**forms[path], **(valid() if callable(valid) else valid)}
         elif rule.endpoint in NO_PAGE:
-            fields = dict(NO_PAGE[rule.endpoint])
+            entry = NO_PAGE[rule.endpoint]
+            fields = dict(entry(world) if callable(entry) else entry)
         elif not may:
             fields = {"field": "value"}  # refused before any form is read
         else:

@@ -365,6 +365,7 @@ def test_list_and_page_need_a_fixed_number_of_queries(client, region, count_quer
     login(client, region.norsjo_guide)
     seed(2, region)
     h = db.session.scalars(select(Household)).first()
+    client.get("/households")  # reference data (the municipalities) is read once per process
     small = [
         queries_for(client, count_queries, u)
         for u in ("/households", "/households?q=familjen&stage=contacted", f"/households/{h.id}")
@@ -375,9 +376,10 @@ def test_list_and_page_need_a_fixed_number_of_queries(client, region, count_quer
         for u in ("/households", "/households?q=familjen&stage=contacted", f"/households/{h.id}")
     ]
     assert small == large
-    assert (
-        large[0] <= 12 and large[1] <= 12 and large[2] <= 20
-    )  # page: + homes and jobs, + audit insert and its panel
+    # list: user with scope, guides, count, rows, members, tags, next follow-ups, navigation
+    # page: + matches and home suggestions (homes and jobs), + who may be assigned,
+    # + the audit entry's INSERT and the "Who has accessed" panel
+    assert large[0] <= 8 and large[1] <= 8 and large[2] <= 18
 
 
 def test_a_double_click_registers_one_household(client, region):

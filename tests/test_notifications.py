@@ -268,3 +268,40 @@ def test_a_held_lease_keeps_a_second_process_out(app_ctx, monkeypatch):
     monkeypatch.setattr(jobs, "WORKER_ID", "other-host:1")
     assert jobs.run("evaluate-rules", now) is None  # skipped
     assert jobs.run("evaluate-rules", now + timedelta(minutes=11)) is not None  # expired
+
+
+def test_a_batch_claimed_late_in_a_long_run_is_not_taken_by_a_second_sender(
+    app, app_ctx, monkeypatch
+):
+    """Each claim holds OUTBOX_CLAIM_SECONDS from when it is made, not from when the run
+    started: a second sender starting 1.6 s into a slow run finds nothing to take twice."""
+    import threading
+
+    from lotsen.notifications.services import Mail, enqueue_many
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer(rcpt_delay=0.7).start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
+    monkeypatch.setitem(app.config, "OUTBOX_BATCH", 1)
+    monkeypatch.setitem(app.config, "OUTBOX_CLAIM_SECONDS", 1)
+    t0 = utcnow()
+    keys = [f"slow:{i}" for i in range(3)]
+    mails = [Mail(key=k, kind="test", to="x@example.org", subject="s", body="b") for k in keys]
+    enqueue_many(mails, t0)
+    db.session.commit()
+
+    def second_sender():
+        time_module.sleep(1.6)
+        with app.app_context():
+            dispatch_outbox(t0 + timedelta(seconds=1.6))
+            db.session.remove()
+
+    thread = threading.Thread(target=second_sender)
+    try:
+        thread.start()
+        dispatch_outbox(t0)
+        thread.join()
+    finally:
+        server.stop()
+    assert sorted(server.mailbox.keys()) == keys  # each once

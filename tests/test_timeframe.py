@@ -1,13 +1,11 @@
 """The interest form's timeframe is stored as a code and shown in each reader's language;
 children given as ages read "Barn, 4 år" (issue 15, item 9)."""
 
-from datetime import UTC, datetime
-
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
-from lotsen import create_app
+from lotsen import clock, create_app
 from lotsen.extensions import db
 from lotsen.households.models import Household
 from lotsen.households.vocab import Timeframe
@@ -24,7 +22,7 @@ def test_timeframe_from_the_german_form_reads_in_each_guides_language(
     visitor = make_client()
     data = form_data(timeframe="6m", children="4", partner_name=None, partner_occupation=None)
     assert visitor.post("/interest?lang=de", data=data).status_code == 302
-    dispatch_outbox(datetime.now(UTC))
+    dispatch_outbox(clock.now())
     visitor.post(confirmation_link(smtp).split("127.0.0.1:5000")[1])
     h = db.session.scalars(select(Household)).one()
     assert (h.timeframe_code, h.timeframe) == (Timeframe.SIX_MONTHS, None)
@@ -44,7 +42,7 @@ def test_timeframe_from_the_german_form_reads_in_each_guides_language(
 
 
 def test_a_named_child_shows_name_age_and_kind(client, region):
-    this_year = datetime.now(UTC).year
+    this_year = clock.now().year
     h = factories.household(
         guide=region.norsjo_guide,
         persons=[

@@ -24,8 +24,16 @@ NEW_PASSWORD = [
 
 
 class LoginForm(BaseForm):
-    email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=256)])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[InputRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class SettingsForm(BaseForm):
@@ -37,11 +45,20 @@ class SettingsForm(BaseForm):
 
 
 class PasswordForm(BaseForm):
-    current_password = PasswordField(_l("Current password"), validators=[InputRequired()])
-    new_password = PasswordField(_l("New password"), validators=[InputRequired(), *NEW_PASSWORD])
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(), *NEW_PASSWORD],
+        render_kw={"autocomplete": "new-password"},
+    )
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[InputRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
     )
 
 
@@ -53,7 +70,11 @@ class UserForm(BaseForm):
     extra_municipalities = MultiCheckboxField(_l("Also works for"), choices=[])
     locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
     active = BooleanField(_l("Active"), default=True)
-    password = PasswordField(_l("Password"), validators=[Optional(), *NEW_PASSWORD])
+    password = PasswordField(
+        _l("Password"),
+        validators=[Optional(), *NEW_PASSWORD],
+        render_kw={"autocomplete": "new-password"},
+    )
 
     def __init__(self, *args, municipalities=(), require_password=False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,8 +19,13 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 
 _hasher = PasswordHasher()
-# Verifying against this when the account does not exist keeps the timing the same.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this when the account does not exist keeps the timing the same.
+    Made on first need: hashing takes 64 MiB for a moment, not worth paying at import."""
+    return _hasher.hash("not-a-real-password-just-for-timing")
 
 
 class AccountError(ValueError):
@@ -113,7 +119,7 @@ def authenticate(email: str, password: str, ip: str) -> LoginResult:
     if wait:
         result = LoginResult(None, "throttled", wait)
     elif user is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         result = LoginResult(None, "unknown")
     elif not _verify(user.password_hash, password):
         result = LoginResult(None, "bad_password")
@@ -286,6 +292,17 @@ def set_active(user: User, active: bool) -> None:
     if user.active and not active:
         end_all_sessions(user)
     user.active = active
+
+
+def active_guide_names() -> list:
+    """(id, name) of the active guides, as plain rows: what a filter's options need."""
+    return list(
+        db.session.execute(
+            select(User.id, User.name)
+            .where(User.role == Role.GUIDE, User.active.is_(True))
+            .order_by(User.name)
+        )
+    )
 
 
 def active_guides() -> list[User]:

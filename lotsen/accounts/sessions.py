@@ -6,6 +6,8 @@ from datetime import datetime
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from lotsen import clock
 from lotsen.accounts.models import User
@@ -17,10 +19,17 @@ def load_user(alternative_id: str) -> User | None:
     user_id, _sep, token = alternative_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active:
-        return None
-    if not hmac.compare_digest(user.session_token, token):
+    # The user, their municipalities (the scope) and the session token in one query.
+    user = (
+        db.session.scalars(
+            select(User)
+            .where(User.id == int(user_id), User.active.is_(True))
+            .options(joinedload(User.extra_municipalities))
+        )
+        .unique()
+        .one_or_none()
+    )
+    if user is None or not hmac.compare_digest(user.session_token, token):
         return None
     return user
 

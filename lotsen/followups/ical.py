@@ -1,14 +1,12 @@
 """The private calendar feed (RFC 5545) of a user's open follow-ups, built with icalendar."""
 
-import secrets
 from datetime import datetime, timedelta
 
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from lotsen.access import household_visible
-from lotsen.accounts.models import User
+from lotsen.accounts.models import User, new_feed_token
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.households.models import Household
@@ -20,7 +18,7 @@ TIMED_EVENT_MINUTES = 30
 
 def enable_calendar_feed(user: User) -> str:
     """A new secret for the user's feed; a link made before stops working."""
-    user.ical_token = secrets.token_urlsafe(32)
+    user.ical_token = new_feed_token()
     db.session.flush()
     return user.ical_token
 
@@ -31,6 +29,8 @@ def disable_calendar_feed(user: User) -> None:
 
 
 def followups_calendar(user: User, now: datetime) -> bytes:
+    from icalendar import Calendar, Event  # only the feed needs it: not in every web worker
+
     cal = Calendar()
     cal.add("prodid", "-//Move Up North//Lotsen//SV")
     cal.add("version", "2.0")

@@ -1,6 +1,5 @@
-from functools import cache
+from functools import cache, lru_cache
 
-import phonenumbers
 from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -14,6 +13,7 @@ from wtforms import (
     IntegerField,
     SelectChoice,
     StringField,
+    TelField,
     TextAreaField,
 )
 from wtforms.validators import (
@@ -78,6 +78,8 @@ def _countries(locale: str) -> tuple[SelectChoice, ...]:
 
 def normalise_phone(raw: str, country: str | None) -> str:
     """A phone number in E.164, or ValidationError with a message the user can act on."""
+    import phonenumbers  # loaded when a number is first entered, not in every worker
+
     try:
         number = phonenumbers.parse(raw, country or "SE")
     except phonenumbers.NumberParseException as exc:
@@ -129,10 +131,17 @@ class HouseholdForm(SubmitOnce, BaseForm):
         validators=[InputRequired(), Length(max=160)],
         description=_l('E.g. "Familjen de Vries" or the main contact\'s name.'),
     )
-    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    # A guide types someone else's details: the browser must not offer the guide's own.
+    email = EmailField(
+        _l("E-mail"),
+        validators=[Optional(), Email(), Length(max=254)],
+        render_kw={"autocomplete": "off"},
+    )
+    phone = TelField(
+        _l("Phone"), validators=[Optional(), Length(max=40)], render_kw={"autocomplete": "off"}
+    )
     country = OptionalSelectField(_l("Country"), choices=[])
-    town = StringField(_l("Town"), validators=[Length(max=100)])
+    town = StringField(_l("Town"), validators=[Length(max=100)], render_kw={"autocomplete": "off"})
     language = OptionalSelectField(
         _l("Preferred language"), choices=[("", _l("- choose -")), *LANGUAGES.items()]
     )
@@ -294,18 +303,44 @@ class HouseholdFilterForm(GetForm):
     converted = OptionalSelectField(_l("Has reached"), choices=choices(Stage, ""))
     stage_on = DateField(_l("Stage on"), validators=[Optional()])
     active = BooleanField(_l("Active only"))
-    overdue = IntegerField(_l("Overdue follow-ups of"), validators=[Optional()])
+    overdue = IntegerField(
+        _l("Overdue follow-ups of"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)]
+    )
 
     HISTORY_FIELDS = ("reached", "since", "until", "converted", "stage_on", "active", "overdue")
 
     def __init__(self, *args, municipalities=(), guides=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.municipality.choices = [
-            ("", _l("All municipalities")),
-            ("none", _l("Not sure yet (regional inbox)")),
-            *[(m.code, m.name) for m in municipalities],
-        ]
-        self.guide.choices = [("", _l("All guides")), *[(g.id, g.name) for g in guides]]
+        options = _filter_options(
+            str(get_locale()),
+            tuple((m.code, m.name) for m in municipalities),
+            tuple((g.id, g.name) for g in guides),
+        )
+        for name, option_list in options.items():
+            self[name].choices = option_list
+
+
+def _plain(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, str(text)) for value, text in pairs]
+
+
+@lru_cache(maxsize=64)
+def _filter_options(locale: str, municipalities: tuple, guides: tuple) -> dict[str, list]:
+    """The filter's option lists, translated once per locale and set of guides: rendering
+    a lazy label costs a translation look-up each time, on every list request."""
+    return {
+        "stage": _plain(choices(Stage, _l("All stages"))),
+        "source": _plain(choices(Source, _l("All sources"))),
+        "sort": _plain(SORTS.items()),
+        "municipality": _plain(
+            [
+                ("", _l("All municipalities")),
+                ("none", _l("Not sure yet (regional inbox)")),
+                *municipalities,
+            ]
+        ),
+        "guide": _plain([("", _l("All guides")), *guides]),
+    }
 
 
 def field_label(name: str) -> str:

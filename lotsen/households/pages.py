@@ -32,7 +32,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from lotsen.access import get_household_or_404, household_visible
-from lotsen.accounts.services import active_guides
+from lotsen.accounts.services import active_guide_names, active_guides
 from lotsen.followups.forms import BulkFollowUpForm
 from lotsen.households.forms import (
     GuideChoiceForm,
@@ -45,7 +45,7 @@ from lotsen.households.merge import possible_duplicates
 from lotsen.households.models import Household, HouseholdShare
 from lotsen.households.queries import Filters, list_households
 from lotsen.households.timeline import timeline
-from lotsen.regions.models import all_municipalities
+from lotsen.regions.models import municipality_refs
 
 PAGE_OPTIONS = (
     selectinload(Household.persons),
@@ -201,7 +201,7 @@ register_panel("sharing", order=60, template="households/_sharing.html", context
 def filter_form() -> HouseholdFilterForm:
     """The list's filters, from the query string."""
     return HouseholdFilterForm(
-        request.args, municipalities=all_municipalities(), guides=active_guides()
+        request.args, municipalities=municipality_refs(), guides=active_guide_names()
     )
 
 

@@ -1,28 +1,28 @@
 """The household list: filters, free-text search, sorting and pagination in SQL."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.orm import load_only, selectinload
 
 from lotsen import clock
 from lotsen.access import household_scope, ids_in_municipalities
 from lotsen.accounts.models import User
 from lotsen.extensions import db
+from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.households.models import Household, Person, Tag, household_tag
 from lotsen.households.search import match_clause
 from lotsen.households.vocab import PersonKind
+from lotsen.regions.models import Municipality
 
-LIST_COLUMNS = (
+ROW_COLUMNS = (  # in the order of ListRow's fields
     Household.id,
     Household.name,
     Household.country,
     Household.stage,
-    Household.primary_municipality_code,
-    Household.guide_id,
+    Municipality.name,
+    User.name,
     Household.last_contact_at,
-    Household.created_at,
 )
 
 COUNT_LIMIT = 1000  # past this the list says "more than 1 000": counting on costs time
@@ -60,15 +60,31 @@ class Filters:
     overdue: int | None = None
 
 
+@dataclass(slots=True)
+class ListRow:
+    """One line of the household list, as plain values: no ORM object, no lazy load."""
+
+    id: int
+    name: str
+    country: str | None
+    stage: str
+    municipality_name: str | None
+    guide_name: str | None
+    last_contact_at: object
+    next_due_on: object = None
+    adults: int = 0
+    children: int = 0
+    tags: list[str] = field(default_factory=list)
+
+
 @dataclass
 class Page:
-    items: list[Household]
+    items: list[ListRow]
     total: int | None  # None: more than COUNT_LIMIT
     page: int
     per_page: int
     has_next: bool
     count_limit: int
-    members: dict[int, tuple[int, int]]  # household id: (adults, children)
 
     @property
     def pages(self) -> int | None:
@@ -148,28 +164,27 @@ def list_households(user: User, f: Filters, page: int = 1, per_page: int = 50) -
         total = _capped_count(stmt)
         page_stmt = stmt.order_by(*sort_columns(Household, f.sort)).limit(per_page + 1)
         page_stmt = page_stmt.offset(offset)
-    rows = list(
-        db.session.scalars(
-            page_stmt.options(
-                load_only(*LIST_COLUMNS),  # a list row shows a few columns: load only those
-                selectinload(Household.guide),
-                selectinload(Household.primary_municipality),
-                selectinload(Household.tags),
-            )
+    # The page's rows as plain values, the municipality's and guide's names joined in.
+    rows = [
+        ListRow(*row)
+        for row in db.session.execute(
+            page_stmt.with_only_columns(*ROW_COLUMNS)
+            .outerjoin(Municipality, Municipality.code == Household.primary_municipality_code)
+            .outerjoin(User, User.id == Household.guide_id)
         )
-    )
+    ]
     if f.q:
         position = {id_: i for i, id_ in enumerate(ids)}
-        rows.sort(key=lambda h: position[h.id])
-    members = _member_counts([h.id for h in rows[:per_page]])
+        rows.sort(key=lambda r: position[r.id])
+    items = rows[:per_page]
+    _add_details(items)
     return Page(
-        items=rows[:per_page],
+        items=items,
         total=total if total <= COUNT_LIMIT else None,
         page=page,
         per_page=per_page,
         has_next=len(rows) > per_page,
         count_limit=COUNT_LIMIT,
-        members=members,
     )
 
 
@@ -179,17 +194,32 @@ def _capped_count(stmt: Select) -> int:
     return db.session.scalar(select(func.count()).select_from(capped.subquery()))
 
 
-def _member_counts(ids: list[int]) -> dict[int, tuple[int, int]]:
-    """(adults, children) per household, counted in SQL rather than loaded."""
-    counts = dict.fromkeys(ids, (0, 0))
-    if not ids:
-        return counts
-    rows = db.session.execute(
+def _add_details(rows: list[ListRow]) -> None:
+    """Members (counted in SQL), tags and the next open follow-up of the page's rows:
+    one query each, whatever the page size."""
+    if not rows:
+        return
+    by_id = {r.id: r for r in rows}
+    ids = list(by_id)
+    for household_id, kind, n in db.session.execute(
         select(Person.household_id, Person.kind, func.count())
         .where(Person.household_id.in_(ids))
         .group_by(Person.household_id, Person.kind)
-    )
-    for household_id, kind, n in rows:
-        adults, children = counts[household_id]
-        counts[household_id] = (n, children) if kind == PersonKind.ADULT else (adults, n)
-    return counts
+    ):
+        if kind == PersonKind.ADULT:
+            by_id[household_id].adults = n
+        else:
+            by_id[household_id].children = n
+    for household_id, name in db.session.execute(
+        select(household_tag.c.household_id, Tag.name)
+        .join(Tag, Tag.id == household_tag.c.tag_id)
+        .where(household_tag.c.household_id.in_(ids))
+        .order_by(Tag.name)
+    ):
+        by_id[household_id].tags.append(name)
+    for household_id, due_on in db.session.execute(
+        select(FollowUp.household_id, func.min(FollowUp.due_on))
+        .where(FollowUp.household_id.in_(ids), FollowUp.status == FollowUpStatus.OPEN)
+        .group_by(FollowUp.household_id)
+    ):
+        by_id[household_id].next_due_on = due_on

@@ -11,7 +11,6 @@ containing every word as a word prefix.
 import re
 import unicodedata
 
-import phonenumbers
 from sqlalchemy import Integer, bindparam, column, text
 from sqlalchemy.sql import ColumnElement
 
@@ -35,6 +34,8 @@ def phone_words(e164: str) -> list[str]:
     """An E.164 number as searchable words: its digits and its national form with 0."""
     digits = e164.lstrip("+")
     out = [digits]
+    import phonenumbers  # loaded on first use, not in every worker
+
     try:
         number = phonenumbers.parse(e164)
     except phonenumbers.NumberParseException:

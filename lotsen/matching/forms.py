@@ -12,6 +12,7 @@ from lotsen.matching.vocab import (
     ListingType,
     choices,
 )
+from lotsen.urls import MAX_ID
 
 
 def municipality_choices(municipalities) -> list[tuple[str, str]]:
@@ -102,9 +103,9 @@ class StatusForm(BaseForm):
 
 
 class SuggestForm(BaseForm):
-    listing_id = IntegerField(validators=[Optional()])
-    job_id = IntegerField(validators=[Optional()])
-    person_id = IntegerField(validators=[Optional()])
+    listing_id = IntegerField(validators=[Optional(), NumberRange(1, MAX_ID)])
+    job_id = IntegerField(validators=[Optional(), NumberRange(1, MAX_ID)])
+    person_id = IntegerField(validators=[Optional(), NumberRange(1, MAX_ID)])
     next = HiddenField()
 
 

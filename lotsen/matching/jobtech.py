@@ -25,24 +25,13 @@ from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.jobs import job
 from lotsen.matching.models import JobOpening
-from lotsen.matching.services import job_search_text
+from lotsen.matching.services import JOB_FIELDS, job_search_text
 from lotsen.matching.vocab import Extent, JobSource, JobStatus
 from lotsen.regions.models import Municipality
 from lotsen.workdays import local_date
 
 log = logging.getLogger(__name__)
-COMPARED = (
-    "municipality_code",
-    "title",
-    "employer",
-    "occupation",
-    "ssyk_code",
-    "extent",
-    "employment_type",
-    "last_application_date",
-    "url",
-    "status",
-)
+COMPARED = JOB_FIELDS  # an unchanged ad is not written
 
 
 class JobTechError(ValueError):

@@ -10,6 +10,7 @@ claimed until ``claimed_until``; then any sender takes them again.
 import logging
 import smtplib
 import ssl
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
@@ -187,10 +188,19 @@ def _record(message: Row, now: datetime, error: str | None) -> None:
 
 @job("dispatch-outbox", exclusive=False)
 def dispatch_outbox(now: datetime) -> dict:
-    """Send what is due; returns counts. Runs until nothing is due or SMTP is down."""
+    """Send what is due; returns counts. Runs until nothing is due or SMTP is down.
+
+    ``now`` is when the run started; a long run claims each batch at the time that has
+    passed since, so a claim made ten minutes into the run holds for its full
+    ``OUTBOX_CLAIM_SECONDS`` and no other sender takes the message meanwhile."""
     batch = current_app.config["OUTBOX_BATCH"]
+    started = time.monotonic()
+
+    def at() -> datetime:
+        return now + timedelta(seconds=time.monotonic() - started)
+
     sent = failed = 0
-    while messages := claim(now, batch):
+    while messages := claim(at(), batch):
         try:
             conn = smtp_connection()
         except (OSError, smtplib.SMTPException) as exc:

@@ -64,6 +64,8 @@ class ExportForm(GetForm):
 
 
 class BoardFilterForm(GetForm):
+    KEYS = ("municipality", "mine")  # the board's query string, kept on its links
+
     municipality = OptionalSelectField(_l("Municipality"), choices=[])
     mine = OptionalSelectField(
         _l("Households"),

@@ -21,6 +21,7 @@ from lotsen.pipeline.figures import dashboard as dashboard_figures
 from lotsen.pipeline.forms import BoardFilterForm, DashboardFilterForm, ExportForm, ReportForm
 from lotsen.pipeline.history import LADDER
 from lotsen.regions.models import all_municipalities
+from lotsen.urls import query_args
 
 bp = Blueprint("pipeline", __name__, url_prefix="/pipeline")
 
@@ -143,26 +144,28 @@ def move(household_id: int):
             _("%(name)s moved to %(stage)s.", name=household.name, stage=label(household.stage)),
             "success",
         )
-    return redirect(url_for("pipeline.board", **request.args) + f"#card-{household.id}")
+    board = url_for("pipeline.board", **query_args(BoardFilterForm.KEYS))
+    return redirect(f"{board}#card-{household.id}")
 
 
 @bp.route("/report")
 @allow(*HOUSEHOLD_ROLES)
 def report():
+    form, r, headings, rows = _report_request()
+    if r is None:
+        return render_template("pipeline/report.html", form=form, r=None), 400
+    return render_template("pipeline/report.html", form=form, r=r, headings=headings, rows=rows)
+
+
+def _report_request():
+    """The report form from the query string and, when valid, the report and its rows."""
     municipalities = all_municipalities()
     form = ReportForm(request.args, municipalities=municipalities)
     if not form.validate():
-        return render_template("pipeline/report.html", form=form, r=None), 400
+        return form, None, None, None
     r = _report(form)
     headings, rows = exports.report_rows(r, {m.code: m.name for m in municipalities})
-    return render_template(
-        "pipeline/report.html",
-        form=form,
-        r=r,
-        headings=headings,
-        rows=rows,
-        names={m.code: m.name for m in municipalities},
-    )
+    return form, r, headings, rows
 
 
 def _report(form: ReportForm):
@@ -179,12 +182,9 @@ def _report(form: ReportForm):
 @bp.route("/report/export")
 @allow(*HOUSEHOLD_ROLES)
 def report_export():
-    municipalities = all_municipalities()
-    form = ReportForm(request.args, municipalities=municipalities)
-    if not form.validate():
+    form, r, headings, rows = _report_request()
+    if r is None:
         return render_template("pipeline/report.html", form=form, r=None), 400
-    r = _report(form)
-    headings, rows = exports.report_rows(r, {m.code: m.name for m in municipalities})
     fmt = form.format.data
     name = f"lotsen-report-{r.year}-Q{r.quarter}"
     content = (
@@ -217,7 +217,7 @@ def export_households():
             ),
             "error",
         )
-        return redirect(url_for("households.index", **request.args)), 303
+        return redirect(url_for("households.index", **query_args(f.name for f in form))), 303
     headings, rows = exports.household_rows(current_user, filters)
     fmt = fmt_form.format.data
     content = (
@@ -225,7 +225,7 @@ def export_households():
         if fmt == "csv"
         else exports.to_xlsx(_("Households"), headings, rows)
     )
-    logged = {k: str(v) for k, v in request.args.items() if k not in ("format", "page") and v}
+    logged = {f.name: str(f.data) for f in form if f.name != "page" and f.data}
     exports.log_export(current_user, "households", fmt, logged, total)
     db.session.commit()
     return _download(content, fmt, f"lotsen-households-{clock.today().isoformat()}")
