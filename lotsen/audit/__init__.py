@@ -7,6 +7,13 @@
 See lotsen/audit/services.py and the README's "Audit log" section for the action names.
 """
 
-from lotsen.audit.services import ORIGIN, audit, diff, purge_entries, snapshot
+from lotsen.audit.services import (
+    ORIGIN,
+    audit,
+    commit_keeping_loaded,
+    diff,
+    purge_entries,
+    snapshot,
+)
 
-__all__ = ["ORIGIN", "audit", "diff", "purge_entries", "snapshot"]
+__all__ = ["ORIGIN", "audit", "commit_keeping_loaded", "diff", "purge_entries", "snapshot"]

@@ -175,6 +175,18 @@ def snapshot(obj, fields) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in fields}
 
 
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds: for a request that has done its
+    work (a page view that wrote only its audit entry), so that the request log's look at
+    the current user afterwards does not reload it from the database."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 # -- reading ---------------------------------------------------------------------------------
 
 
