@@ -85,6 +85,7 @@ def register_migrations(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from lotsen.accounts.routes import bp as accounts_bp
     from lotsen.admin.routes import bp as admin_bp
+    from lotsen.audit.routes import bp as audit_bp
     from lotsen.contacts.routes import bp as contacts_bp
     from lotsen.followups.routes import bp as followups_bp
     from lotsen.health import bp as health_bp
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
         health_bp,
         imports_bp,
         pipeline_bp,
+        audit_bp,
     ):
         app.register_blueprint(bp)
 

@@ -1,6 +1,7 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
 from lotsen.accounts.models import LoginAttempt, User, user_extra_municipality
+from lotsen.audit.models import AuditEntry
 from lotsen.contacts.models import Contact
 from lotsen.followups.models import FollowUp, RuleSetting
 from lotsen.households.models import (
@@ -22,6 +23,7 @@ from lotsen.pipeline.models import ExportLog
 from lotsen.regions.models import Municipality
 
 __all__ = [
+    "AuditEntry",
     "Contact",
     "ExportLog",
     "FollowUp",

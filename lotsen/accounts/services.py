@@ -131,6 +131,19 @@ def authenticate(email: str, password: str, ip: str) -> LoginResult:
         user.last_login_at = now
         result = LoginResult(user, "ok")
     _record_attempt(email, ip, user, result.outcome, now)
+    from lotsen.audit import audit
+
+    if result.user is not None:
+        audit("login.success", by=user, target=f"user:{user.id}", ip=ip, now=now)
+    else:  # the account tried, if it exists; never the typed address (personal data)
+        audit(
+            "login.failure",
+            by=None,
+            target=f"user:{user.id}" if user else None,
+            changes={"outcome": result.outcome},
+            ip=ip,
+            now=now,
+        )
     return result
 
 
@@ -174,6 +187,9 @@ def change_password(user: User, new_password: str, ip: str | None = None) -> Non
     end_all_sessions(user)
     if ip is not None:
         _record_attempt(user.email, ip, user, "password_changed", clock.now())
+        from lotsen.audit import audit  # an admin's reset is audited as user.update
+
+        audit("password.change", by=user, target=f"user:{user.id}", ip=ip)
     db.session.flush()
 
 
@@ -200,6 +216,7 @@ def create_user(
     municipality_code: str | None = None,
     extra_municipalities: list[str] | None = None,
     locale: str = "sv",
+    by: User | None = None,
 ) -> User:
     email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
@@ -210,7 +227,23 @@ def create_user(
     _apply_role(user, Role(role), municipality_code, extra_municipalities or [])
     db.session.add(user)
     db.session.flush()
+    from lotsen.audit import audit
+
+    audit("user.create", by=by, target=f"user:{user.id}", changes=_account_facts(user))
     return user
+
+
+def _account_facts(user: User) -> dict:
+    """What decides an account's permissions, for the audit log."""
+    return {
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "municipality_code": user.municipality_code,
+        "extra_municipalities": sorted(m.code for m in user.extra_municipalities),
+        "locale": user.locale,
+        "active": user.active,
+    }
 
 
 def update_user(
@@ -233,6 +266,7 @@ def update_user(
     clash = db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
     if clash is not None:
         raise AccountError(_l("Another account already uses this e-mail address."))
+    before = _account_facts(user)
     user.email = email
     user.name = name.strip()
     user.locale = locale
@@ -241,6 +275,14 @@ def update_user(
         change_password(user, new_password)
     set_active(user, active)
     db.session.flush()
+    from lotsen.audit import audit
+
+    after = _account_facts(user)
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if new_password:
+        changes["password"] = ["***", "***"]  # that it changed, never the value
+    if changes:
+        audit("user.update", by=by, target=f"user:{user.id}", changes=changes)
     from lotsen.followups.services import hand_back_followups  # followups build on accounts
 
     hand_back_followups(None, assignee=user)  # their municipalities may have changed

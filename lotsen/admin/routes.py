@@ -37,6 +37,7 @@ def new_user():
                 municipality_code=form.municipality_code.data,
                 extra_municipalities=form.extra_municipalities.data,
                 locale=form.locale.data,
+                by=current_user,
             )
             user.active = form.active.data
         except AccountError as exc:

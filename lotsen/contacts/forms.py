@@ -5,6 +5,7 @@ from wtforms import DateField, DateTimeLocalField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from lotsen import clock
+from lotsen.audit.minimise import NoIdentityNumber
 from lotsen.contacts.models import CHANNEL_LABELS, DIRECTION_LABELS, Channel, Direction
 from lotsen.forms import BaseForm, RadioField, SelectField, SubmitOnce
 from lotsen.households.forms import SHORT_NOTE
@@ -21,7 +22,9 @@ class ContactForm(SubmitOnce, BaseForm):
         _l("Date and time"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
     )
     summary = TextAreaField(
-        _l("Summary"), validators=[InputRequired(), Length(max=2000)], description=SHORT_NOTE
+        _l("Summary"),
+        validators=[InputRequired(), Length(max=2000), NoIdentityNumber()],
+        description=SHORT_NOTE,
     )
     next_followup_on = DateField(_l("Next follow-up"), validators=[Optional()])
 

@@ -2,6 +2,7 @@ from datetime import date, datetime
 
 from lotsen import clock
 from lotsen.accounts.models import User
+from lotsen.audit import audit
 from lotsen.contacts.models import Channel, Contact, Direction
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp
@@ -30,6 +31,14 @@ def log_contact(
         by_id=by.id if by else None,
     )
     db.session.add(contact)
+    db.session.flush()
+    audit(
+        "contact.create",
+        by=by,
+        household_id=household.id,
+        target=f"contact:{contact.id}",
+        changes={"channel": contact.channel, "direction": contact.direction, "summary": summary},
+    )
     if household.last_contact_at is None or at > household.last_contact_at:
         household.last_contact_at = at
     followup = None

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from lotsen.audit.minimise import NoIdentityNumber
 from lotsen.contacts.models import CHANNEL_LABELS, DIRECTION_LABELS, Channel, Direction
 from lotsen.forms import BaseForm, OptionalSelectField, RadioField, SelectField
 from lotsen.households.forms import SHORT_NOTE
@@ -23,7 +24,9 @@ class FollowUpForm(BaseForm):
     assignee_id = OptionalSelectField(
         _l("Assignee"), choices=[], coerce=lambda v: int(v) if v else None
     )
-    note = TextAreaField(_l("Note"), validators=[Length(max=1000)], description=SHORT_NOTE)
+    note = TextAreaField(
+        _l("Note"), validators=[Length(max=1000), NoIdentityNumber()], description=SHORT_NOTE
+    )
 
     def __init__(self, *args, guides=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -43,7 +46,9 @@ class CompleteForm(BaseForm):
     direction = RadioField(
         _l("Direction"), choices=list(DIRECTION_LABELS.items()), default=Direction.OUTGOING
     )
-    summary = TextAreaField(_l("Summary"), validators=[Length(max=2000)], description=SHORT_NOTE)
+    summary = TextAreaField(
+        _l("Summary"), validators=[Length(max=2000), NoIdentityNumber()], description=SHORT_NOTE
+    )
 
     def validate_summary(self, field):
         if self.log_contact.data and not field.data:

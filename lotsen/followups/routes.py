@@ -146,7 +146,12 @@ def snooze(followup_id: int):
     followup, is_open = _open_or_404(followup_id)
     form = SnoozeForm()
     if is_open and form.validate():
-        reschedule_followup(followup, snooze_target(form.until.data, today()), followup.due_time)
+        reschedule_followup(
+            followup,
+            snooze_target(form.until.data, today()),
+            followup.due_time,
+            by=current_user,
+        )
         db.session.commit()
         flash(_("Moved to %(date)s.", date=followup.due_on.isoformat()), "success")
     elif is_open:
@@ -161,7 +166,7 @@ def reschedule(followup_id: int):
     followup, is_open = _open_or_404(followup_id)
     form = RescheduleForm()
     if is_open and form.validate():
-        reschedule_followup(followup, form.due_on.data, form.due_time.data)
+        reschedule_followup(followup, form.due_on.data, form.due_time.data, by=current_user)
         db.session.commit()
         flash(_("Moved to %(date)s.", date=followup.due_on.isoformat()), "success")
     elif is_open:

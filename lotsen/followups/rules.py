@@ -179,12 +179,26 @@ def rule_settings() -> dict[str, tuple[bool, dict[str, int]]]:
 
 
 def save_rule(name: str, enabled: bool, params: dict[str, int], by) -> None:
-    row = db.session.get(RuleSetting, name) or RuleSetting(name=name)
+    from lotsen.audit import audit
+
+    row = db.session.get(RuleSetting, name)
+    before = (row.enabled, dict(row.params)) if row else (True, dict(RULES[name].defaults))
+    row = row or RuleSetting(name=name)
     row.enabled = enabled
     row.params = {k: int(v) for k, v in params.items() if k in RULES[name].defaults}
     row.updated_by_id = by.id if by else None
     db.session.add(row)
     db.session.flush()
+    after = (row.enabled, {**RULES[name].defaults, **row.params})
+    before = (before[0], {**RULES[name].defaults, **before[1]})
+    changes = {}
+    if before[0] != after[0]:
+        changes["enabled"] = [before[0], after[0]]
+    for key in after[1]:
+        if before[1].get(key) != after[1][key]:
+            changes[key] = [before[1].get(key), after[1][key]]
+    if changes:  # saving the page unchanged is no settings change
+        audit("settings.update", by=by, target=f"rule:{name}", changes=changes)
 
 
 def _add(rule: Rule, due: Due) -> bool:

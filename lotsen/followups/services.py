@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from lotsen import clock
 from lotsen.access import household_visible, household_visible_to
 from lotsen.accounts.models import Role, User
+from lotsen.audit import audit
 from lotsen.contacts.models import Contact
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
@@ -124,10 +125,23 @@ def create_followup(
     )
     db.session.add(followup)
     db.session.flush()
+    audit(
+        "followup.create",
+        by=by,
+        household_id=household.id,
+        target=f"followup:{followup.id}",
+        changes={
+            "title": followup.title,
+            "due_on": due_on,
+            "assignee_id": assignee_id,
+            "rule": rule,
+        },
+    )
     return followup
 
 
 def complete_followup(followup: FollowUp, by: User, now: datetime | None = None) -> None:
+    _audit_status(followup, FollowUpStatus.DONE, by)
     followup.status = FollowUpStatus.DONE
     followup.completed_at = now or clock.now()
     followup.completed_by_id = by.id
@@ -135,14 +149,40 @@ def complete_followup(followup: FollowUp, by: User, now: datetime | None = None)
 
 
 def cancel_followup(followup: FollowUp, by: User, now: datetime | None = None) -> None:
+    _audit_status(followup, FollowUpStatus.CANCELLED, by)
     followup.status = FollowUpStatus.CANCELLED
     followup.completed_at = now or clock.now()
     followup.completed_by_id = by.id
     db.session.flush()
 
 
-def reschedule_followup(followup: FollowUp, due_on: date, due_time: time | None = None) -> None:
+def _audit_status(followup: FollowUp, to: FollowUpStatus, by: User | None) -> None:
+    audit(
+        "followup.update",
+        by=by,
+        household_id=followup.household_id,
+        target=f"followup:{followup.id}",
+        changes={"status": [followup.status, to]},
+    )
+
+
+def reschedule_followup(
+    followup: FollowUp, due_on: date, due_time: time | None = None, by: User | None = None
+) -> None:
     """Move the due date (a new due time means a new reminder)."""
+    changes = {}
+    if followup.due_on != due_on:
+        changes["due_on"] = [followup.due_on, due_on]
+    if followup.due_time != due_time:
+        changes["due_time"] = [followup.due_time, due_time]
+    if changes:
+        audit(
+            "followup.update",
+            by=by,
+            household_id=followup.household_id,
+            target=f"followup:{followup.id}",
+            changes=changes,
+        )
     followup.due_on = due_on
     followup.due_time = due_time
     followup.reminded_for = None

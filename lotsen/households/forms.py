@@ -27,6 +27,7 @@ from wtforms.validators import (
 )
 
 from lotsen import clock
+from lotsen.audit.minimise import NoIdentityNumber
 from lotsen.forms import (
     BaseForm,
     GetForm,
@@ -55,7 +56,10 @@ COMMON_COUNTRIES = ("SE", "NL", "DE", "NO", "FI", "DK", "BE", "GB")
 EMPTY_PERSON_ROWS = 2
 MAX_PERSONS = 15
 MAX_TAGS = 10
-SHORT_NOTE = _l("Records are public documents: keep notes factual and short.")
+SHORT_NOTE = _l(
+    "Notes are public documents (allmänna handlingar) that anyone may ask to read: keep "
+    "them factual and short, and write no personal identity numbers."
+)
 
 
 def country_choices() -> list[tuple[str, str]]:
@@ -175,7 +179,9 @@ class HouseholdForm(SubmitOnce, BaseForm):
     tags = StringField(
         _l("Tags"), validators=[Length(max=400)], description=_l("Separate tags with commas.")
     )
-    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)], description=SHORT_NOTE)
+    notes = TextAreaField(
+        _l("Notes"), validators=[Length(max=5000), NoIdentityNumber()], description=SHORT_NOTE
+    )
     persons = FieldList(
         FormField(PersonForm), label=_l("Members"), min_entries=1, max_entries=MAX_PERSONS
     )
@@ -233,7 +239,7 @@ class StageForm(BaseForm):
     close_reason = OptionalSelectField(
         _l("Reason for closing"), choices=choices(CloseReason, _l("- choose -"))
     )
-    comment = StringField(_l("Comment"), validators=[Length(max=500)])
+    comment = StringField(_l("Comment"), validators=[Length(max=500), NoIdentityNumber()])
 
     def validate_close_reason(self, field):
         if self.stage.data == Stage.CLOSED and not field.data:
@@ -242,7 +248,9 @@ class StageForm(BaseForm):
 
 class NoteForm(BaseForm):
     text = TextAreaField(
-        _l("Note"), validators=[InputRequired(), Length(max=2000)], description=SHORT_NOTE
+        _l("Note"),
+        validators=[InputRequired(), Length(max=2000), NoIdentityNumber()],
+        description=SHORT_NOTE,
     )
 
 

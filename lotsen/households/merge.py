@@ -43,6 +43,16 @@ def merge_households(keep: Household, other: Household, by: User) -> list[str]:
     keep.version += 1
     _record_merge(keep, other, by, filled)
     db.session.flush()
+    from lotsen.audit import audit
+
+    for household_id, role in ((keep.id, "kept"), (other.id, "merged_away")):
+        audit(
+            "household.merge",
+            by=by,
+            household_id=household_id,
+            target=f"household:{other.id if role == 'kept' else keep.id}",
+            changes={"role": role, "filled": filled, "kept_id": keep.id, "merged_id": other.id},
+        )
     db.session.delete(other)
     db.session.flush()
     keep.search_text = build_search_text(keep)

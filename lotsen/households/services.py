@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from lotsen import clock
 from lotsen.accounts.models import Role, User
+from lotsen.audit import audit, diff, snapshot
 from lotsen.extensions import db
 from lotsen.followups.services import hand_back_followups
 from lotsen.households.models import (
@@ -185,7 +186,63 @@ def create_household(
     )
     _event(household, EventKind.CREATED, by, at=at)
     db.session.flush()
+    audit("household.create", by=by, household_id=household.id, changes=_facts(household))
+    for person in household.persons:
+        audit(
+            "member.create",
+            by=by,
+            household_id=household.id,
+            target=f"person:{person.id}",
+            changes=snapshot(person, PERSON_FIELDS),
+        )
     return household
+
+
+def _facts(household: Household) -> dict[str, Any]:
+    """The household's own fields, municipalities and tags, for the audit log."""
+    facts = {k: v for k, v in snapshot(household, EDITABLE_FIELDS).items() if v not in (None, "")}
+    facts["other_municipalities"] = sorted(m.code for m in household.other_municipalities)
+    facts["tags"] = sorted(t.name for t in household.tags)
+    return facts
+
+
+def _audit_update(household: Household, by, before: dict, persons_before: dict) -> None:
+    """One entry for the household's fields ({field: [old, new]}), one per member added,
+    changed or removed."""
+    after = _facts(household)
+    changes = {
+        k: [before.get(k), after.get(k)]
+        for k in before.keys() | after.keys()
+        if before.get(k) != after.get(k)
+    }
+    if changes:
+        audit("household.update", by=by, household_id=household.id, changes=changes)
+    for person in household.persons:
+        old = persons_before.pop(person.id, None)
+        if old is None:
+            audit(
+                "member.create",
+                by=by,
+                household_id=household.id,
+                target=f"person:{person.id}",
+                changes=snapshot(person, PERSON_FIELDS),
+            )
+        elif changed := diff(person, PERSON_FIELDS, old):
+            audit(
+                "member.update",
+                by=by,
+                household_id=household.id,
+                target=f"person:{person.id}",
+                changes=changed,
+            )
+    for person_id, old in persons_before.items():
+        audit(
+            "member.delete",
+            by=by,
+            household_id=household.id,
+            target=f"person:{person_id}",
+            changes=old,
+        )
 
 
 def update_household(
@@ -199,11 +256,14 @@ def update_household(
                 "still in the form: check them against the current data and save again."
             )
         )
+    before = _facts(household)
+    persons_before = {p.id: snapshot(p, PERSON_FIELDS) for p in household.persons}
     changed = _apply(household, data)
     if changed:
         household.version += 1
         _event(household, EventKind.EDITED, by, data={"changed": changed})
     db.session.flush()
+    _audit_update(household, by, before, persons_before)
     if {"primary_municipality_code", "other_municipalities"} & set(changed):
         hand_back_followups(by, household=household)
     return changed
@@ -241,12 +301,17 @@ def change_stage(
     household.stage_changed_at = at
     household.version += 1
     db.session.flush()
+    stage_changes = {"stage": [change.from_stage, to]}
+    if close_reason is not None:
+        stage_changes["close_reason"] = [None, close_reason]
+    audit("household.stage", by=by, household_id=household.id, changes=stage_changes)
     return change
 
 
 def add_note(household: Household, text: str, by: User) -> None:
     _event(household, EventKind.NOTE, by, text=text)
     db.session.flush()
+    audit("note.create", by=by, household_id=household.id, changes={"text": text})
 
 
 def hand_over(household: Household, to: User, by: User) -> None:
@@ -272,6 +337,13 @@ def hand_over(household: Household, to: User, by: User) -> None:
         data={"from": previous.name if previous else None, "to": to.name, "to_id": to.id},
     )
     db.session.flush()
+    audit(
+        "household.handover",
+        by=by,
+        household_id=household.id,
+        target=f"user:{to.id}",
+        changes={"guide_id": [previous.id if previous else None, to.id]},
+    )
     hand_back_followups(by, household=household)
 
 
@@ -290,6 +362,7 @@ def share_household(household: Household, with_user: User, by: User) -> None:
     household.shares.append(HouseholdShare(user=with_user, by_id=by.id))
     _event(household, EventKind.SHARE, by, data={"with": with_user.name, "with_id": with_user.id})
     db.session.flush()
+    audit("household.share", by=by, household_id=household.id, target=f"user:{with_user.id}")
 
 
 def unshare_household(household: Household, user_id: int, by: User) -> None:
@@ -299,4 +372,5 @@ def unshare_household(household: Household, user_id: int, by: User) -> None:
     household.shares.remove(share)
     _event(household, EventKind.UNSHARE, by, data={"with": share.user.name, "with_id": user_id})
     db.session.flush()
+    audit("household.unshare", by=by, household_id=household.id, target=f"user:{user_id}")
     hand_back_followups(by, household=household)

@@ -89,8 +89,11 @@ def undo_import(batch: ImportBatch, by: User, now: datetime | None = None) -> tu
             .where(Household.id.in_(chunk))
             .execution_options(synchronize_session=False)
         )
+    from lotsen.audit import audit
+
     for household_id in removable:
         created[household_id].undone, done = True, done + 1
+        audit("household.delete", by=by, household_id=household_id, target=f"import:{batch.id}")
     for household_id, row in created.items():
         if household_id not in versions:
             row.undone = True

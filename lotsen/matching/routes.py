@@ -350,7 +350,13 @@ def answer(match_id: int):
         flash(_("Choose the household's answer."), "error")
         return redirect(target)
     try:
-        respond(match, form.answer.data == "interested", form.reason.data, utcnow())
+        respond(
+            match,
+            form.answer.data == "interested",
+            form.reason.data,
+            utcnow(),
+            by=current_user,
+        )
     except MatchError as exc:
         flash(str(exc), "error")
         return redirect(target)
@@ -367,7 +373,7 @@ def accept_match(match_id: int):
     target = _back(form, url_for("households.view", household_id=match.household_id))
     form.validate_on_submit()
     try:
-        accept(match, utcnow())
+        accept(match, utcnow(), by=current_user)
     except MatchError as exc:
         flash(str(exc), "error")
         return redirect(target)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from lotsen.access import can_change_municipal, household_scope
 from lotsen.accounts.models import User
+from lotsen.audit import audit, diff, snapshot
 from lotsen.contacts.models import Channel, Direction
 from lotsen.contacts.services import log_contact
 from lotsen.db import utcnow
@@ -75,29 +76,42 @@ def job_search_text(title: str | None, occupation: str | None) -> str:
 def save_listing(data: dict[str, Any], by: User | None, listing: Listing | None = None) -> Listing:
     if by is not None and not can_change_municipal(by, data["municipality_code"]):
         raise MatchError(_("You can only keep listings of your own municipalities."))
+    fields = (*LISTING_FIELDS, "external_id")
+    before = snapshot(listing, fields) if listing is not None else None
     if listing is None:
         listing = Listing(created_by_id=by.id if by else None)
         db.session.add(listing)
-    for name in LISTING_FIELDS:
+    for name in fields:
         if name in data:
             setattr(listing, name, data[name])
-    if "external_id" in data:
-        listing.external_id = data["external_id"]
     db.session.flush()
+    _audit_saved("listing", listing, by, fields, before)
     return listing
+
+
+def _audit_saved(kind: str, obj, by: User | None, fields, before: dict | None) -> None:
+    """``listing.create``/``job.create`` with the values, or ``.update`` with what changed."""
+    if before is None:
+        values = {k: v for k, v in snapshot(obj, fields).items() if v not in (None, "")}
+        audit(f"{kind}.create", by=by, target=f"{kind}:{obj.id}", changes=values)
+    elif changed := diff(obj, fields, before):
+        audit(f"{kind}.update", by=by, target=f"{kind}:{obj.id}", changes=changed)
 
 
 def save_job(data: dict[str, Any], by: User | None, job: JobOpening | None = None) -> JobOpening:
     if by is not None and not can_change_municipal(by, data["municipality_code"]):
         raise MatchError(_("You can only keep job openings of your own municipalities."))
+    fields = (*JOB_FIELDS, "source", "external_id")
+    before = snapshot(job, fields) if job is not None else None
     if job is None:
         job = JobOpening(created_by_id=by.id if by else None)
         db.session.add(job)
-    for name in (*JOB_FIELDS, "source", "external_id"):
+    for name in fields:
         if name in data:
             setattr(job, name, data[name])
     job.search_text = job_search_text(job.title, job.occupation)
     db.session.flush()
+    _audit_saved("job", job, by, fields, before)
     return job
 
 
@@ -385,7 +399,28 @@ def suggest(
     )
     db.session.add(match)
     db.session.flush()
+    audit(
+        "match.create",
+        by=by,
+        household_id=household.id,
+        target=f"match:{match.id}",
+        changes={
+            "listing_id": match.listing_id,
+            "job_id": match.job_id,
+            "person_id": match.person_id,
+        },
+    )
     return match
+
+
+def _audit_match(match: Match, by: User | None, before: MatchStatus) -> None:
+    audit(
+        "match.update",
+        by=by,
+        household_id=match.household_id,
+        target=f"match:{match.id}",
+        changes={"status": [before, match.status]},
+    )
 
 
 def _title(match: Match) -> str:
@@ -403,6 +438,7 @@ def send_match(match: Match, by: User | None, now: datetime, today: date) -> Non
     if not household.email:
         raise MatchError(_("The household has no e-mail address."))
     enqueue(suggestion_mail(match, today), now)
+    _audit_match_to(match, by, MatchStatus.SENT)
     match.status = MatchStatus.SENT
     match.sent_at = now
     with force_locale("sv"):  # the contact log is a shared record: written in Swedish
@@ -413,19 +449,27 @@ def send_match(match: Match, by: User | None, now: datetime, today: date) -> Non
     db.session.flush()
 
 
-def respond(match: Match, interested: bool, reason: str | None, now: datetime) -> None:
+def _audit_match_to(match: Match, by: User | None, to: MatchStatus) -> None:
+    before = match.status
+    match.status = to
+    _audit_match(match, by, before)
+
+
+def respond(
+    match: Match, interested: bool, reason: str | None, now: datetime, by: User | None = None
+) -> None:
     """The household's answer: interested, or declined with a reason."""
     if match.status not in (MatchStatus.SUGGESTED, MatchStatus.SENT, MatchStatus.INTERESTED):
         raise MatchError(_("This match has been closed already."))
     if not interested and not (reason or "").strip():
         raise MatchError(_("Give the reason why the household declined."))
-    match.status = MatchStatus.INTERESTED if interested else MatchStatus.DECLINED
+    _audit_match_to(match, by, MatchStatus.INTERESTED if interested else MatchStatus.DECLINED)
     match.decline_reason = None if interested else reason.strip()[:300]
     match.responded_at = now
     db.session.flush()
 
 
-def accept(match: Match, now: datetime) -> None:
+def accept(match: Match, now: datetime, by: User | None = None) -> None:
     """The household takes the home or the job; an accepted listing becomes reserved."""
     if match.status not in (MatchStatus.SENT, MatchStatus.INTERESTED):
         raise MatchError(_("Only a sent suggestion the household did not decline can be accepted."))
@@ -433,7 +477,7 @@ def accept(match: Match, now: datetime) -> None:
         if match.listing.status != ListingStatus.AVAILABLE:
             raise MatchError(_("The listing is no longer available."))
         match.listing.status = ListingStatus.RESERVED
-    match.status = MatchStatus.ACCEPTED
+    _audit_match_to(match, by, MatchStatus.ACCEPTED)
     match.accepted_at = now
     match.responded_at = match.responded_at or now
     db.session.flush()

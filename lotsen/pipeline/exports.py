@@ -171,7 +171,15 @@ def to_xlsx(title: str, headings: list[str], rows: Iterable[list]) -> bytes:
 
 
 def log_export(user: User, kind: str, fmt: str, filters: dict, rows: int) -> ExportLog:
+    from lotsen.audit import audit
+
     entry = ExportLog(user_id=user.id, kind=kind, format=fmt, filters=filters, rows=rows)
     db.session.add(entry)
     db.session.flush()
+    audit(
+        f"export.{kind}",
+        by=user,
+        target=f"export:{entry.id}",
+        changes={"format": fmt, "filters": filters, "rows": rows},
+    )
     return entry

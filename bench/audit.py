@@ -1,0 +1,184 @@
+"""What the audit log costs a household page view.
+
+Seeds households (the households bench's seed) and a large audit log, then times the same
+household page views as a guide with auditing on (the view's INSERT of its entry, and the
+"Who has accessed" panel that reads the household's recent entries) and off (the bench —
+only the bench — swaps the view's ``audit`` for a no-op and takes the panel away).
+Requests alternate between on and off so that both see the same caches and noise.
+
+    python bench/audit.py                 # SQLite and PostgreSQL
+    python bench/audit.py --db sqlite --households 5000 --entries 500000
+
+The last line printed is one JSON object with the figures (times in ms); the target is
+``added_median_ms`` under 2 for both databases.
+"""
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+
+from common import analyze, bench_app
+from households import login, seed
+from sqlalchemy import insert, select
+
+import lotsen.households.routes as household_routes
+from lotsen import clock
+from lotsen.accounts.models import Role, User
+from lotsen.audit.models import AuditEntry
+from lotsen.extensions import db
+from lotsen.households import pages
+from lotsen.households.models import Household
+
+ACTIONS = ["household.view"] * 8 + ["household.update", "contact.create"]
+
+
+def seed_audit(n_entries: int, household_ids: list[int], user_ids: list[int]) -> None:
+    rng = random.Random(11)
+    start = clock.now() - timedelta(days=365)
+    batch = []
+    for i in range(n_entries):
+        batch.append(
+            {
+                "at": start + timedelta(seconds=i * 30),
+                "user_id": rng.choice(user_ids),
+                "action": rng.choice(ACTIONS),
+                "household_id": rng.choice(household_ids),
+                "ip": f"10.0.{rng.randrange(256)}.{rng.randrange(256)}",
+            }
+        )
+        if len(batch) == 10_000:
+            db.session.execute(insert(AuditEntry), batch)
+            batch.clear()
+    if batch:
+        db.session.execute(insert(AuditEntry), batch)
+    db.session.commit()
+
+
+def switch(on: bool, saved={}) -> None:  # noqa: B006  (keeps the real pieces between calls)
+    """Auditing of the page view on or off (for this bench only)."""
+    if not saved:
+        saved["audit"] = household_routes.audit
+        saved["panel"] = pages._PANELS["audit"]
+    household_routes.audit = saved["audit"] if on else (lambda *a, **k: None)
+    if on:
+        pages._PANELS["audit"] = saved["panel"]
+    else:
+        pages._PANELS.pop("audit", None)
+
+
+def measure(app, runs: int) -> dict:
+    with app.app_context():
+        guide_id = db.session.scalar(select(User.id).where(User.email == "guide2418@bench.example"))
+        ids = db.session.scalars(
+            select(Household.id).where(Household.primary_municipality_code == "2418").limit(2000)
+        ).all()
+        db.session.rollback()
+        guide = app.test_client()
+        login(guide, guide_id)
+    rng = random.Random(7)
+    for household_id in ids[:5]:  # warm up both paths
+        for on in (True, False):
+            switch(on)
+            assert guide.get(f"/households/{household_id}").status_code == 200
+    samples: dict[bool, list[float]] = {True: [], False: []}
+    for i in range(runs):
+        household_id = rng.choice(ids)
+        for on in (True, False) if i % 2 else (False, True):
+            switch(on)
+            t = time.perf_counter()
+            response = guide.get(f"/households/{household_id}")
+            samples[on].append((time.perf_counter() - t) * 1000)
+            assert response.status_code == 200
+    switch(True)
+    with_audit, without = statistics.median(samples[True]), statistics.median(samples[False])
+    pairs = [a - b for a, b in zip(samples[True], samples[False], strict=True)]
+    return {
+        "page_with_audit_median_ms": round(with_audit, 3),
+        "page_without_audit_median_ms": round(without, 3),
+        # Each pair ran back to back: the median of the differences cancels the machine's
+        # load, which moves both medians by more than the cost being measured.
+        "added_median_ms": round(statistics.median(pairs), 3),
+        "runs": runs,
+        **measure_parts(app, ids, guide_id, runs),
+    }
+
+
+def measure_parts(app, ids, user_id, runs) -> dict:
+    """The two pieces timed alone: the entry's INSERT with its commit, and the panel."""
+    from lotsen.audit import audit
+    from lotsen.audit.panels import _accessed
+
+    rng = random.Random(3)
+    insert_ms, panel_ms, read_commit_ms = [], [], []
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        for _ in range(runs):
+            household_id = rng.choice(ids)
+            db.session.execute(select(Household.id).where(Household.id == household_id))
+            t = time.perf_counter()
+            db.session.commit()  # a read-only transaction's commit: what the view pays anyway
+            read_commit_ms.append((time.perf_counter() - t) * 1000)
+            db.session.execute(select(Household.id).where(Household.id == household_id))
+            user.id  # noqa: B018  (reload the user the commit expired, outside the timing)
+            t = time.perf_counter()
+            audit(
+                "household.view",
+                by=user,
+                household_id=household_id,
+                ip="10.0.0.1",
+                wait_for_disk=False,  # as the view does
+            )
+            db.session.commit()
+            insert_ms.append((time.perf_counter() - t) * 1000)
+            household = db.session.get(Household, household_id)
+            t = time.perf_counter()
+            _accessed(household)
+            panel_ms.append((time.perf_counter() - t) * 1000)
+            db.session.rollback()
+    return {
+        "insert_commit_median_ms": round(statistics.median(insert_ms), 3),
+        "read_only_commit_median_ms": round(statistics.median(read_commit_ms), 3),
+        "panel_query_median_ms": round(statistics.median(panel_ms), 3),
+    }
+
+
+def run(kind: str, n_households: int, n_entries: int, runs: int) -> dict:
+    with bench_app(kind) as (app, _url):
+        with app.app_context():
+            seed(n_households, 3)
+            household_ids = db.session.scalars(select(Household.id)).all()
+            user_ids = db.session.scalars(select(User.id).where(User.role == Role.GUIDE)).all()
+            started = time.perf_counter()
+            seed_audit(n_entries, household_ids, user_ids)
+            analyze()
+            print(
+                f"{kind}: {n_households} households, {n_entries} audit entries "
+                f"({time.perf_counter() - started:.1f} s)",
+                file=sys.stderr,
+            )
+        figures = measure(app, runs)
+    print(f"{kind}: {figures}", file=sys.stderr)
+    return figures
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("both", "sqlite", "postgresql"), default="both")
+    parser.add_argument("--households", type=int, default=5_000)
+    parser.add_argument("--entries", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    result = {"households": args.households, "audit_entries": args.entries}
+    for kind in kinds:
+        result[kind] = run(kind, args.households, args.entries, args.runs)
+    result["target_met"] = all(result[k]["added_median_ms"] < 2 for k in kinds)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
