@@ -19,10 +19,13 @@ from lotsen.jobs import JobLease
 from lotsen.matching.models import JobOpening, Listing, Match
 from lotsen.notifications.models import OutboxMessage
 from lotsen.pipeline.models import ExportLog
+from lotsen.privacy.models import Consent, DisposalHold
 from lotsen.regions.models import Municipality
 
 __all__ = [
+    "Consent",
     "Contact",
+    "DisposalHold",
     "ExportLog",
     "FollowUp",
     "Household",
