@@ -1,6 +1,6 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
-from lotsen.accounts.models import LoginAttempt, User, user_extra_municipality
+from lotsen.accounts.models import LoginAttempt, RecoveryCode, User, user_extra_municipality
 from lotsen.contacts.models import Contact
 from lotsen.followups.models import FollowUp, RuleSetting
 from lotsen.households.models import (
@@ -34,6 +34,7 @@ __all__ = [
     "Listing",
     "Match",
     "OutboxMessage",
+    "RecoveryCode",
     "RuleSetting",
     "HouseholdEvent",
     "HouseholdShare",

@@ -3,9 +3,8 @@
 import json
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from flask_migrate import upgrade
-from sqlalchemy import JSON, MetaData, String, Text, create_engine, select, text
+from sqlalchemy import JSON, MetaData, String, Text, select, text
 
 from lotsen import clock, jobs
 from lotsen.contacts.services import log_contact
