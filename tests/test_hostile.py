@@ -76,6 +76,9 @@ VALID = {
 NO_PAGE = {
     "interest.confirm_page": {},
     "accounts.login": {"email": "someone@example.org", "password": "not the password"},
+    "accounts.second_factor": {"code": "123456"},  # shown only between the two login steps
+    "privacy.withdraw": {"consent_id": "1", "withdraw-how": "phone"},  # once there is one
+    "privacy.hold": {"hold-until": "2030-01-01", "hold-reason": "Kvar"},  # near disposal
 }
 
 

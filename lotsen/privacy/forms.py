@@ -38,6 +38,8 @@ class HoldForm(BaseForm):
     )
 
     def validate_until(self, field):
+        if field.data is None:
+            return  # not a date: the field's own error says so
         today = clock.today()
         if field.data <= today:
             raise ValidationError(_l("The date must be in the future."))

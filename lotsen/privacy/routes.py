@@ -64,17 +64,14 @@ def record(household: Household):
 def withdraw(household: Household):
     form = WithdrawForm(prefix="withdraw")
     consent_id = request.form.get("consent_id", "")
-    consent = (
-        db.session.scalar(
-            select(Consent).where(
-                Consent.id == int(consent_id), Consent.household_id == household.id
-            )
-        )
-        if consent_id.isdigit() and len(consent_id) < 10
-        else None
+    if not (consent_id.isdigit() and len(consent_id) < 10):
+        flash(_("Choose the consent to withdraw."), "error")
+        return render_household(household, 400)
+    consent = db.session.scalar(
+        select(Consent).where(Consent.id == int(consent_id), Consent.household_id == household.id)
     )
     if consent is None:
-        abort(404)
+        abort(404)  # not this household's: nothing about it leaks
     if not form.validate():
         return render_household(household, 400, privacy_withdraw_form=form)
     try:
