@@ -108,3 +108,7 @@ def seed_demo_command(households):
     click.echo(f"Demo region created. Every demo account has the password: {DEMO_PASSWORD}")
     for email, role, place in logins:
         click.echo(f"  {role:<12} {email:<40} {place}")
+    click.echo(
+        "Coordinators and admins set up two-factor login (an authenticator app) at their "
+        "first login; guides may (TOTP_REQUIRED_ROLES)."
+    )
