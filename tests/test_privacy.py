@@ -314,7 +314,7 @@ def test_the_guide_is_asked_30_days_before_and_a_hold_keeps_the_household(client
     change_stage(h, "closed", region.norsjo_guide, close_reason="no_job", at=closed_at)
     db.session.commit()
     counts = jobs.run("dispose", now=clock.now())
-    assert counts == {"submissions": 0, "notices": 1, "anonymised": 0}
+    assert counts == {"submissions": 0, "notices": 1, "anonymised": 0, "audit_entries": 0}
     [notice] = db.session.scalars(select(FollowUp).where(FollowUp.household_id == h.id))
     assert notice.assignee_id == region.norsjo_guide.id
     assert notice.due_on == date(2026, 11, 25)  # due on 2026-12-10: asked now, not later

@@ -97,7 +97,7 @@ def check_code(user: User, code: str, ip: str) -> CodeResult:
                 break
     if outcome in ("bad_code", "code_reused"):
         _record_attempt(user.email, ip, user, outcome, now)
-        _audit(f"two_factor_{outcome}", by=user, target=f"user:{user.id}", changes={"ip": ip})
+        _audit("login.failure", by=None, target=f"user:{user.id}", changes={"outcome": outcome})
     db.session.flush()
     return CodeResult(outcome)
 
@@ -121,14 +121,14 @@ def enrol(user: User, secret: str, code: str, ip: str) -> list[str] | None:
     step, _reused = _step_of(secret, code, now, None) if code.isdigit() else (None, False)
     if step is None:
         _record_attempt(user.email, ip, user, "bad_code", now)
-        _audit("two_factor_bad_code", by=user, target=f"user:{user.id}", changes={"ip": ip})
+        _audit("login.failure", by=None, target=f"user:{user.id}", changes={"outcome": "bad_code"})
         return None
     user.totp_secret = secret
     user.totp_enabled_at = now
     user.totp_last_step = step
     codes = _new_recovery_codes(user, now)
     db.session.flush()
-    _audit("two_factor_enrolled", by=user, target=f"user:{user.id}")
+    _audit("user.update", by=user, target=f"user:{user.id}", changes={"two_factor": [None, "on"]})
     return codes
 
 

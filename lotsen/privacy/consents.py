@@ -73,6 +73,13 @@ def record_consent(
     )
     db.session.add(consent)
     db.session.flush()
+    _audit(
+        "consent.create",
+        by=by,
+        household_id=household.id,
+        target=f"consent:{consent.id}",
+        changes={"purpose": str(consent.purpose), "how": str(consent.given_how)},
+    )
     return consent
 
 
@@ -85,7 +92,7 @@ def withdraw_consent(consent: Consent, *, how: ConsentHow | str, at: datetime, b
     consent.withdrawn_by_id = by.id
     db.session.flush()
     _audit(
-        "consent_withdrawn",
+        "consent.withdraw",
         by=by,
         household_id=consent.household_id,
         target=f"consent:{consent.id}",
@@ -129,7 +136,7 @@ def set_legal_basis(household: Household, basis: LegalBasis | str, by: User) -> 
     db.session.flush()
     if old != household.legal_basis:
         _audit(
-            "legal_basis_changed",
+            "household.update",
             by=by,
             household_id=household.id,
             changes={"legal_basis": [old, household.legal_basis]},

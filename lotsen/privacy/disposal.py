@@ -21,7 +21,7 @@ from lotsen.interest.services import purge_unconfirmed
 from lotsen.jobs import job
 from lotsen.matching.models import Match
 from lotsen.notifications.models import OutboxMessage
-from lotsen.privacy.audit import _audit
+from lotsen.privacy.audit import _audit, _forget_household_audit, _purge_audit_entries
 from lotsen.privacy.models import DisposalHold
 from lotsen.workdays import local_date
 
@@ -133,11 +133,8 @@ def hold_disposal(household: Household, *, until: date, reason: str, by: User, n
         DisposalHold(household_id=household.id, until=until, reason=reason, by_id=by.id, at=now)
     )
     db.session.flush()
-    _audit(
-        "disposal_held",
-        by=by,
-        household_id=household.id,
-        changes={"until": until.isoformat(), "reason": reason},
+    _audit(  # not the reason: free text, which disposal would have to find again
+        "disposal.hold", by=by, household_id=household.id, changes={"until": until.isoformat()}
     )
 
 
@@ -227,7 +224,8 @@ def anonymise_household(household: Household, *, now: datetime, by: User | None,
     ):
         db.session.execute(stmt.execution_options(**plain))
     db.session.flush()
-    _audit("household_anonymised", by=by, household_id=hid, changes={"rule": rule})
+    _forget_household_audit(hid)
+    _audit("disposal.anonymise", by=by, household_id=hid, changes={"rule": rule})
 
 
 def _notice(household: Household, due: date, today: date) -> None:
@@ -253,6 +251,8 @@ def dispose(now: datetime) -> dict[str, int]:
     due within DISPOSAL_NOTICE_DAYS, anonymise those due (and not held). Safe to run twice."""
     today = local_date(now)
     counts = {"submissions": purge_unconfirmed(now), "notices": 0, "anonymised": 0}
+    years = current_app.config["DISPOSAL_AUDIT_YEARS"]
+    counts["audit_entries"] = _purge_audit_entries(now - timedelta(days=365 * years + years // 4))
     horizon = today + timedelta(days=current_app.config["DISPOSAL_NOTICE_DAYS"])
     for household in db.session.scalars(_candidates(_cutoffs(horizon))).all():
         due = disposal_date(household)
