@@ -373,3 +373,21 @@ def test_coordinator_cannot_anonymise_by_hand(client, region):
         == 403
     )
     assert db.session.get(Household, h.id).anonymised_at is None
+
+
+def test_the_nightly_run_also_purges_unconfirmed_submissions(app_ctx, frozen):
+    old = interest.submit(dict(FORM), locale="nl", now=clock.now() - timedelta(days=8))
+    new = interest.submit(dict(FORM), locale="nl", now=clock.now() - timedelta(days=2))
+    db.session.commit()
+    new_id = new.id
+    assert old.id != new_id
+    assert jobs.run("dispose", now=clock.now())["submissions"] == 1
+    assert db.session.scalars(select(interest.InterestSubmission.id)).all() == [new_id]
+
+
+def test_admins_see_the_disposal_rules(client, region):
+    login(client, region.admin)
+    page = client.get("/privacy/disposal").get_data(as_text=True)
+    assert "Avslutade hushåll" in page and "24 månader efter avslut" in page
+    assert "36 månader efter inflyttning" in page and "7 dagar" in page
+    assert client.get("/privacy/disposal?household=abc").status_code == 400
