@@ -94,14 +94,20 @@ def hold_until(household_id: int) -> date | None:
     )
 
 
-def disposal_date(household: Household) -> date | None:
-    """When the rules dispose of this household (None: no rule applies, or done)."""
+def disposal_outlook(household: Household) -> tuple[date | None, date | None]:
+    """(when the rules dispose of this household, the hold it is kept until) — (None,
+    None) when no rule applies (or it is done); the holds are read only when one does."""
     months = _months_for(household.stage)
     if months is None or household.anonymised_at is not None:
-        return None
+        return None, None
     due = add_months(local_date(household.stage_changed_at), months)
     held = hold_until(household.id)
-    return max(due, held + timedelta(days=1)) if held else due
+    return (max(due, held + timedelta(days=1)) if held else due), held
+
+
+def disposal_date(household: Household) -> date | None:
+    """When the rules dispose of this household (None: no rule applies, or done)."""
+    return disposal_outlook(household)[0]
 
 
 def _candidates(cutoffs_before: dict[Stage, datetime]):
