@@ -37,7 +37,7 @@ def test_a_coordinator_is_sent_to_enrolment_until_enrolled(client, region, froze
     codes = _enrol(client, region.coordinator)
     assert len(codes) == 10 and len(set(codes)) == 10
     stored = db.session.scalars(select(RecoveryCode.code_hash)).all()
-    assert len(stored) == 10 and all(h.startswith("$argon2id$") for h in stored)
+    assert len(stored) == 10 and all(h.startswith("$argon2id$v=19$m=19456,t=2") for h in stored)
     assert not any(c.replace("-", "") in h for c in codes for h in stored)
     assert client.get("/households").status_code == 200  # enrolled: the session goes on
     assert "Oanvända reservkoder: 10" in client.get("/settings/two-factor").get_data(as_text=True)
