@@ -131,3 +131,22 @@ def test_the_required_roles_are_a_setting(app, make_client, region, frozen, monk
 def test_public_pages_stay_open_between_the_two_steps(client, region, frozen):
     _login(client, region.coordinator)
     assert client.get("/interest").status_code == 200
+
+
+def test_an_operator_resets_a_lost_second_factor(app, make_client, region, frozen):
+    browser = make_client()
+    _login(browser, region.coordinator)
+    _enrol(browser, region.coordinator)
+    result = app.test_cli_runner().invoke(
+        args=["lotsen", "reset-two-factor", region.coordinator.email.upper()]
+    )
+    assert result.exit_code == 0, result.output
+    db.session.refresh(region.coordinator)
+    assert region.coordinator.totp_secret is None
+    assert db.session.scalar(select(func.count()).select_from(RecoveryCode)) == 0
+    assert browser.get("/households").status_code == 302  # the session ended
+    again = make_client()
+    _login(again, region.coordinator)
+    assert again.get("/households").headers["Location"] == "/settings/two-factor"
+    missing = app.test_cli_runner().invoke(args=["lotsen", "reset-two-factor", "x@example.org"])
+    assert missing.exit_code != 0

@@ -155,3 +155,18 @@ def unused_recovery_codes(user: User) -> int:
             )
         ).all()
     )
+
+
+def reset(user: User, by: User | None = None) -> None:
+    """Turn the second factor off (a lost phone and lost recovery codes): the user enrols
+    again at their next login if their role requires it. Ends their sessions. Audited."""
+    from lotsen.accounts.services import end_all_sessions
+
+    for old in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
+        db.session.delete(old)
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    end_all_sessions(user)
+    db.session.flush()
+    _audit("user.update", by=by, target=f"user:{user.id}", changes={"two_factor": ["on", None]})
