@@ -96,6 +96,17 @@ class Config:
     SCHEDULER_JOBTECH_TIME = os.environ.get("SCHEDULER_JOBTECH_TIME", "03:30")
     HOUSEHOLDS_PER_PAGE = _int("HOUSEHOLDS_PER_PAGE", 50)
 
+    # Disposal (gallring) rules, run nightly by the scheduler (README, "Privacy")
+    DISPOSAL_CLOSED_MONTHS = _int("DISPOSAL_CLOSED_MONTHS", 24)
+    DISPOSAL_MOVED_IN_MONTHS = _int("DISPOSAL_MOVED_IN_MONTHS", 36)
+    DISPOSAL_AUDIT_YEARS = _int("DISPOSAL_AUDIT_YEARS", 5)
+    DISPOSAL_NOTICE_DAYS = _int("DISPOSAL_NOTICE_DAYS", 30)  # the guide's follow-up before
+    SCHEDULER_DISPOSAL_TIME = os.environ.get("SCHEDULER_DISPOSAL_TIME", "01:30")
+    # Roles that must log in with a second factor (TOTP); others may enrol by choice
+    TOTP_REQUIRED_ROLES = tuple(
+        r for r in os.environ.get("TOTP_REQUIRED_ROLES", "coordinator,admin").split(",") if r
+    )
+
     # Operations (README, "Operating Lotsen"): backups and log lines
     BACKUP_DIR = os.environ.get("BACKUP_DIR", "")  # set: a nightly backup job runs
     BACKUP_KEEP = _int("BACKUP_KEEP", 14)  # newest backups kept in BACKUP_DIR

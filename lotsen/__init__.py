@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from lotsen.matching.routes import bp as matching_bp
     from lotsen.notifications.routes import bp as notifications_bp
     from lotsen.pipeline.routes import bp as pipeline_bp
+    from lotsen.privacy.routes import bp as privacy_bp
 
     for bp in (
         accounts_bp,
@@ -109,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
         imports_bp,
         pipeline_bp,
         audit_bp,
+        privacy_bp,
     ):
         app.register_blueprint(bp)
 

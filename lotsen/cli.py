@@ -38,6 +38,25 @@ def create_user_command(email, name, role, municipality_code, password, locale):
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
+@lotsen_cli.command("reset-two-factor")
+@click.argument("email")
+def reset_two_factor_command(email):
+    """Turn a user's two-factor login off (phone and recovery codes lost); they set it up
+    again at their next login when their role requires it."""
+    from sqlalchemy import select
+
+    from lotsen.accounts import two_factor
+    from lotsen.accounts.models import User
+    from lotsen.accounts.services import normalise_email
+
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"No account with the e-mail address {email}.")
+    two_factor.reset(user)
+    db.session.commit()
+    click.echo(f"Two-factor login of {user.email} is off; their sessions have ended.")
+
+
 @lotsen_cli.command("run-job")
 @click.argument("name")
 @click.option("--at", "at", help="Run as if it were this moment (ISO 8601, default: now).")
@@ -108,3 +127,7 @@ def seed_demo_command(households):
     click.echo(f"Demo region created. Every demo account has the password: {DEMO_PASSWORD}")
     for email, role, place in logins:
         click.echo(f"  {role:<12} {email:<40} {place}")
+    click.echo(
+        "Coordinators and admins set up two-factor login (an authenticator app) at their "
+        "first login; guides may (TOTP_REQUIRED_ROLES)."
+    )

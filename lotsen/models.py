@@ -1,6 +1,6 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
-from lotsen.accounts.models import LoginAttempt, User, user_extra_municipality
+from lotsen.accounts.models import LoginAttempt, RecoveryCode, User, user_extra_municipality
 from lotsen.audit.models import AuditEntry
 from lotsen.contacts.models import Contact
 from lotsen.followups.models import FollowUp, RuleSetting
@@ -20,11 +20,14 @@ from lotsen.jobs import JobLease
 from lotsen.matching.models import JobOpening, Listing, Match
 from lotsen.notifications.models import OutboxMessage
 from lotsen.pipeline.models import ExportLog
+from lotsen.privacy.models import Consent, DisposalHold
 from lotsen.regions.models import Municipality
 
 __all__ = [
     "AuditEntry",
+    "Consent",
     "Contact",
+    "DisposalHold",
     "ExportLog",
     "FollowUp",
     "Household",
@@ -33,6 +36,7 @@ __all__ = [
     "Listing",
     "Match",
     "OutboxMessage",
+    "RecoveryCode",
     "RuleSetting",
     "HouseholdEvent",
     "HouseholdShare",

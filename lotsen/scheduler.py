@@ -22,6 +22,7 @@ from lotsen.matching import jobtech  # noqa: F401  (registers import-jobtech)
 from lotsen.notifications import services  # noqa: F401  (registers dispatch-outbox)
 from lotsen.ops import backup  # noqa: F401  (registers the nightly backup)
 from lotsen.pipeline import tasks as pipeline_tasks  # noqa: F401  (registers weekly-summary)
+from lotsen.privacy import disposal  # noqa: F401  (registers the nightly dispose)
 from lotsen.workdays import STOCKHOLM
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,11 @@ def triggers(config) -> dict[str, object]:
         "evaluate-rules": IntervalTrigger(minutes=config["SCHEDULER_RULES_MINUTES"]),
         "daily-digest": CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM),
         "purge-unconfirmed": CronTrigger(minute=17, timezone=STOCKHOLM),  # hourly
+        "dispose": CronTrigger(  # nightly disposal rules (gallring)
+            hour=int(config["SCHEDULER_DISPOSAL_TIME"].split(":")[0]),
+            minute=int(config["SCHEDULER_DISPOSAL_TIME"].split(":")[1]),
+            timezone=STOCKHOLM,
+        ),
         # every weekday; the job itself sends only on the week's first working day
         "weekly-summary": CronTrigger(
             day_of_week="mon-fri", hour=hour, minute=minute, timezone=STOCKHOLM

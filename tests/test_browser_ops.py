@@ -3,11 +3,12 @@ health page, and both pass axe-core."""
 
 import threading
 
+import pyotp
 import pytest
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
-from lotsen import create_app
+from lotsen import clock, create_app
 from lotsen.accounts.models import Role
 from lotsen.extensions import db
 from tests import factories
@@ -22,12 +23,14 @@ def admin_server(tmp_path_factory):
     with app.app_context():
         upgrade()
         admin = factories.user(Role.ADMIN, name="Tomas Admin", email="admin@example.org")
+        admin.totp_secret = pyotp.random_base32()  # enrolled: admins log in in two steps
+        admin.totp_enabled_at = clock.now()
         db.session.commit()
-        email = admin.email
+        email, secret = admin.email, admin.totp_secret
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "email": email}
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "email": email, "secret": secret}
     server.shutdown()
     with app.app_context():
         db.engine.dispose()
@@ -40,6 +43,9 @@ def test_admin_follows_the_banner_to_an_accessible_health_page(admin_server, pag
     page.goto(f"{base}/login")
     page.get_by_label("E-post").fill(admin_server["email"])
     page.get_by_label("Lösenord").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url(f"{base}/login/code")
+    page.get_by_label("Kod").fill(pyotp.TOTP(admin_server["secret"]).now())
     page.get_by_role("button", name="Logga in").click()
     page.wait_for_load_state()
     alert = page.get_by_role("alert")

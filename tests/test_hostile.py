@@ -82,6 +82,9 @@ NO_PAGE = {
     "matching.suggest_match": lambda world: {"listing_id": world["listing_id"]},
     "matching.accept_match": {"next": "/"},
     "imports.undo": {},
+    "accounts.second_factor": {"code": "123456"},  # shown only between the two login steps
+    "privacy.withdraw": {"consent_id": "1", "withdraw-how": "phone"},  # once there is one
+    "privacy.hold": {"hold-until": "2030-01-01", "hold-reason": "Kvar"},  # near disposal
 }
 
 

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+import pyotp
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,6 +167,17 @@ def test_the_readme_production_steps_serve_swedish_behind_a_proxy(tree):
             "/admin/users",
             "https://lotsen.kommun.example/admin/users",
         )
+        response, _ = server.request("GET", "/admin/users")  # admins enrol a second factor
+        assert response.status == 302 and response.headers["Location"].endswith(
+            "/settings/two-factor"
+        )
+        response, page = server.request("GET", "/settings/two-factor")
+        key = re.search(r"<code>([A-Z2-7]{32})</code>", page).group(1)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        response, page = server.request(
+            "POST", "/settings/two-factor", {"csrf_token": token, "code": pyotp.TOTP(key).now()}
+        )
+        assert response.status == 200 and "Dina reservkoder" in page
         response, page = server.request("GET", "/admin/users")
         assert response.status == 200 and "Användare" in page
     finally:

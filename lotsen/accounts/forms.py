@@ -23,6 +23,15 @@ NEW_PASSWORD = [
 ]
 
 
+class CodeForm(BaseForm):
+    code = StringField(
+        _l("Code"),
+        validators=[InputRequired(), Length(max=40)],
+        description=_l("The six digits your authenticator app shows, or a recovery code."),
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text"},
+    )
+
+
 class LoginForm(BaseForm):
     email = EmailField(
         _l("E-mail"),

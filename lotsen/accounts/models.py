@@ -2,7 +2,7 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lotsen.db import UTCDateTime, utcnow
@@ -55,6 +55,11 @@ class User(db.Model):
     notify_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     # The secret in the user's private calendar-feed URL; None when the feed is off.
     ical_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Two-factor login (TOTP): the shared secret once enrolled, and the last time step a
+    # code was accepted for (a code works only once).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     municipality: Mapped[Municipality | None] = relationship(lazy="joined")
     extra_municipalities: Mapped[list[Municipality]] = relationship(
@@ -115,3 +120,18 @@ class LoginAttempt(db.Model):
 
     def __repr__(self) -> str:
         return f"<LoginAttempt {self.email} {self.ip} {self.outcome}>"
+
+
+class RecoveryCode(db.Model):
+    """A one-time recovery code for the second factor, stored as an argon2 hash."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<RecoveryCode {self.id} user={self.user_id} used={self.used_at is not None}>"

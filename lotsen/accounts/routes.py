@@ -1,9 +1,19 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from lotsen.access import PUBLIC, STAFF, allow, may_open
-from lotsen.accounts.forms import LoginForm, PasswordForm, SettingsForm
+from lotsen.accounts import two_factor as tf
+from lotsen.accounts.forms import CodeForm, LoginForm, PasswordForm, SettingsForm
 from lotsen.accounts.services import (
     authenticate,
     change_password,
@@ -36,6 +46,7 @@ def login():
         if result.user is not None:
             db.session.commit()
             start_session(result.user)
+            session["mfa"] = not tf.required_for(result.user)
             return redirect(next_url(home_endpoint(result.user)))
         db.session.commit()  # the failed attempt counts
         if result.outcome == "throttled":
@@ -89,7 +100,9 @@ def password():
         if result.outcome == "ok":
             change_password(user, password_form.new_password.data, ip)
             db.session.commit()
+            verified = session.get("mfa")
             start_session(user)  # this session goes on; others end
+            session["mfa"] = verified
             flash(
                 _("Your password has been changed. Other sessions have been logged out."), "success"
             )
@@ -114,3 +127,99 @@ def home():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
     return redirect(url_for(home_endpoint(current_user)))
+
+
+# -- two-factor login ------------------------------------------------------------------------
+
+SECOND_STEP = ("accounts.second_factor", "accounts.two_factor", "accounts.logout")
+
+
+@bp.before_app_request
+def enforce_second_factor():
+    """A user who must give a second factor sees only the code (or enrolment) page until
+    they have; public pages stay open."""
+    if request.endpoint is None or request.endpoint == "static" or session.get("mfa"):
+        return None
+    if not current_user.is_authenticated or request.endpoint in SECOND_STEP:
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if PUBLIC in getattr(view, "access", ()):
+        return None
+    if not tf.required_for(current_user):
+        return None
+    if current_user.totp_enabled_at is None:
+        return redirect(url_for("accounts.two_factor"))
+    return redirect(url_for("accounts.second_factor"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@allow(*STAFF)
+def second_factor():
+    user = current_user._get_current_object()
+    if session.get("mfa") or user.totp_enabled_at is None:
+        return redirect(url_for(home_endpoint(user)))
+    form = CodeForm()
+    if form.validate_on_submit():
+        result = tf.check_code(user, form.code.data, request.remote_addr or "?")
+        db.session.commit()  # a failure counts, a success marks the step (or code) used
+        if result.ok:
+            session["mfa"] = True
+            if result.outcome == "recovery_ok":
+                flash(
+                    _(
+                        "You used a recovery code; %(n)d are left.",
+                        n=tf.unused_recovery_codes(user),
+                    ),
+                    "info",
+                )
+            return redirect(url_for(home_endpoint(user)))
+        if result.outcome == "throttled":
+            form.form_errors.append(
+                _(
+                    "Too many failed attempts. Try again in %(minutes)d minutes.",
+                    minutes=result.retry_after_minutes,
+                )
+            )
+            return render_template("accounts/code.html", form=form), 429
+        if result.outcome == "code_reused":
+            form.code.errors.append(_("This code has been used already. Wait for the next one."))
+        else:
+            form.code.errors.append(_("Wrong code."))
+        return render_template("accounts/code.html", form=form), 401
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/code.html", form=form), status
+
+
+@bp.route("/settings/two-factor", methods=["GET", "POST"])
+@allow(*STAFF)
+def two_factor():
+    """Enrolment (QR code, then a code to prove it) and, once enrolled, the status."""
+    user = current_user._get_current_object()
+    if user.totp_enabled_at is not None:
+        return render_template(
+            "accounts/two_factor.html", enrolled=True, left=tf.unused_recovery_codes(user)
+        )
+    if not user.totp_secret:
+        user.totp_secret = tf.new_secret()  # pending until a code proves the app holds it
+        db.session.commit()
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        codes = tf.enrol(user, user.totp_secret, form.code.data, request.remote_addr or "?")
+        db.session.commit()
+        if codes is not None:
+            session["mfa"] = True
+            return render_template("accounts/two_factor.html", enrolled=True, codes=codes)
+        form.code.errors.append(_("Wrong code. Check the time on your phone and try again."))
+        status = 400
+    elif form.is_submitted():
+        status = 400
+    uri = tf.provisioning_uri(user, user.totp_secret)
+    return render_template(
+        "accounts/two_factor.html",
+        enrolled=False,
+        form=form,
+        qr=tf.qr_svg(uri, _("QR code for your authenticator app")),
+        secret=user.totp_secret,
+        required=tf.required_for(user),
+    ), status

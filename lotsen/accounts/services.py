@@ -57,7 +57,14 @@ class LoginResult:
 
 # Outcomes of a real password check; refusals by the throttle itself do not count, so that
 # hammering a throttled account does not keep it throttled for ever.
-FAILED_CHECKS = ("bad_password", "unknown", "inactive", "bad_current_password")
+FAILED_CHECKS = (
+    "bad_password",
+    "unknown",
+    "inactive",
+    "bad_current_password",
+    "bad_code",
+    "code_reused",
+)
 
 
 def _throttled_for(email: str, ip: str, now: datetime) -> int:

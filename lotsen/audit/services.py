@@ -278,3 +278,24 @@ def purge_entries(before: datetime) -> int:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL lotsen.audit_purge = 'off'"))
     return result.rowcount
+
+
+def forget_household_values(household_id: int) -> int:
+    """Empty ``changes`` (old and new values: names, addresses, note texts) of the entries
+    about an anonymised household; who did what, when and from where stays. On PostgreSQL
+    the append-only trigger lets exactly this UPDATE through while ``lotsen.audit_forget``
+    is on for this transaction."""
+    from sqlalchemy import update
+
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        db.session.execute(text("SET LOCAL lotsen.audit_forget = 'on'"))
+    result = db.session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.household_id == household_id, AuditEntry.changes.is_not(None))
+        .values(changes=None)
+        .execution_options(synchronize_session=False)
+    )
+    if postgresql:
+        db.session.execute(text("SET LOCAL lotsen.audit_forget = 'off'"))
+    return result.rowcount

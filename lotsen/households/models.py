@@ -118,6 +118,7 @@ class Household(db.Model):
     # (SQLite FTS5 table kept by triggers, PostgreSQL GIN full-text index; see migrations).
     search_text: Mapped[str] = mapped_column(Text, default="")
     legal_basis: Mapped[str] = mapped_column(String(30), default="public_task")
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # by disposal
 
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

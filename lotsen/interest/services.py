@@ -17,6 +17,8 @@ from lotsen.households.vocab import EventKind, InterestStatus, Source
 from lotsen.interest.models import InterestSubmission
 from lotsen.jobs import job
 from lotsen.mail import compose_mail, send_mail, send_mails
+from lotsen.privacy.consents import has_active_consent, record_consent
+from lotsen.privacy.models import ConsentHow, Purpose
 
 PRIVACY_VERSION = "2026-11-26"
 COMPARED = (
@@ -271,6 +273,15 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
     submission.confirmed_at = now
     submission.household_id = household.id
     db.session.flush()
+    if not has_active_consent(household.id, Purpose.CONTACT):  # the consent table's record
+        record_consent(
+            household,
+            purpose=Purpose.CONTACT,
+            text_version=submission.privacy_version,
+            how=ConsentHow.INTEREST_FORM,
+            at=now,
+            by=None,
+        )
     _notify_staff(household, submission, now, updated, same_phone)
     return household, updated
 

@@ -29,6 +29,7 @@ JOB_LABELS = {
     "daily-digest": _l("Daily digest"),
     "purge-unconfirmed": _l("Deleting unconfirmed interest forms"),
     "backup": _l("Nightly backup"),
+    "dispose": _l("Disposal of old records"),
 }
 
 

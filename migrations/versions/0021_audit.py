@@ -15,13 +15,23 @@ branch_labels = None
 depends_on = None
 
 # Rows may only be added. A DELETE passes only while the transaction has set
-# lotsen.audit_purge = 'on' (SET LOCAL, see lotsen.audit.services.purge_entries): the one
-# narrow door for the disposal rules. UPDATE and TRUNCATE never pass.
+# lotsen.audit_purge = 'on' (SET LOCAL, see lotsen.audit.services.purge_entries), and an
+# UPDATE that only empties `changes` only while lotsen.audit_forget = 'on' (an anonymised
+# household's old values, see forget_household_values): the two narrow doors for the
+# disposal rules. Any other UPDATE, and TRUNCATE, never pass.
 APPEND_ONLY = """
 CREATE FUNCTION audit_entry_append_only() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'DELETE' AND current_setting('lotsen.audit_purge', true) = 'on' THEN
         RETURN OLD;
+    END IF;
+    IF TG_OP = 'UPDATE' AND current_setting('lotsen.audit_forget', true) = 'on'
+            AND NEW.changes IS NULL AND NEW.id = OLD.id AND NEW.at = OLD.at
+            AND NEW.user_id IS NOT DISTINCT FROM OLD.user_id AND NEW.action = OLD.action
+            AND NEW.household_id IS NOT DISTINCT FROM OLD.household_id
+            AND NEW.target IS NOT DISTINCT FROM OLD.target
+            AND NEW.ip IS NOT DISTINCT FROM OLD.ip THEN
+        RETURN NEW;
     END IF;
     RAISE EXCEPTION 'audit_entry is append-only: % refused', TG_OP
         USING ERRCODE = 'insufficient_privilege';

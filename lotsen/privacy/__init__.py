@@ -1,0 +1,1 @@
+"""Privacy: legal basis and consents, disposal (gallring) and anonymisation."""
