@@ -28,6 +28,7 @@ from sqlalchemy import event, select, text
 from lotsen.accounts.models import Role, User
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp
+from lotsen.households.milestones import rebuild_milestones
 from lotsen.households.models import Household, StageChange, household_municipality
 
 LADDER = ["new", "contacted", "planning", "visit", "decided", "moved_in"]
@@ -111,6 +112,8 @@ def add_history(followups_per: int) -> dict:
                 )
             )
         db.session.commit()
+    rebuild_milestones()  # the bulk inserts bypassed change_stage, which keeps them
+    db.session.commit()
     analyze()
     return {
         "stage_changes": n_changes + len(rows),

@@ -3,6 +3,7 @@
 from lotsen.accounts.models import LoginAttempt, User, user_extra_municipality
 from lotsen.contacts.models import Contact
 from lotsen.followups.models import FollowUp, RuleSetting
+from lotsen.households.milestones import HouseholdMilestone
 from lotsen.households.models import (
     Household,
     HouseholdEvent,
@@ -33,6 +34,7 @@ __all__ = [
     "OutboxMessage",
     "RuleSetting",
     "HouseholdEvent",
+    "HouseholdMilestone",
     "HouseholdShare",
     "ImportBatch",
     "ImportMapping",

@@ -14,6 +14,7 @@ from lotsen import clock
 from lotsen.accounts.models import Role, User
 from lotsen.extensions import db
 from lotsen.followups.services import hand_back_followups
+from lotsen.households.milestones import refresh_milestones
 from lotsen.households.models import (
     Household,
     HouseholdEvent,
@@ -184,7 +185,7 @@ def create_household(
         )
     )
     _event(household, EventKind.CREATED, by, at=at)
-    db.session.flush()
+    refresh_milestones([household.id])
     return household
 
 
@@ -240,7 +241,7 @@ def change_stage(
     household.close_reason = close_reason
     household.stage_changed_at = at
     household.version += 1
-    db.session.flush()
+    refresh_milestones([household.id])
     return change
 
 

@@ -1,28 +1,30 @@
 """The dashboard's and the funder report's figures: a fixed handful of SQL aggregate
-queries over the stage history, whatever the number of households."""
+queries, whatever the number of households, over the households' milestone rows (first
+arrival at each stage, kept with the stage history: lotsen.households.milestones) and,
+for a past day's stages, the history itself."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, literal, null, select, union_all
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import True_
 
 from lotsen import clock
 from lotsen.access import household_scope, ids_in_municipalities
 from lotsen.accounts.models import Role, User
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
-from lotsen.households.models import Household, Person, StageChange, household_municipality
+from lotsen.households.milestones import HouseholdMilestone as M
+from lotsen.households.milestones import reached_at
+from lotsen.households.models import Household, Person, household_municipality
 from lotsen.households.vocab import PersonKind, Stage
 from lotsen.pipeline.history import (
     ACTIVE,
     LADDER,
-    at_least,
     day_start,
     days_between,
-    first_reached,
     is_today_or_later,
-    ladder_rank,
     period_bounds,
     stage_on,
 )
@@ -47,7 +49,10 @@ class Scope:
         return period_bounds(self.since, self.until)
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        conds = [household_scope(self.user)]
+        """Conditions on Household; empty when every household counts, so that a figure
+        that needs nothing else of the household can leave it out of its query."""
+        visible = household_scope(self.user)
+        conds = [] if isinstance(visible, True_) else [visible]
         if self.municipality:
             conds.append(Household.id.in_(ids_in_municipalities([self.municipality])))
         if self.source:
@@ -132,11 +137,15 @@ def _by_municipality(cte, columns, scope: Scope):
 
 def stage_table(scope: Scope) -> dict[str | None, dict[str, int]]:
     """{code or None (region): {stage: households}} at the end of the period."""
+    base = select(Household.id.label("hid"))
     if is_today_or_later(scope.until):
-        stage = Household.stage
+        base = base.add_columns(Household.stage.label("stage"))
     else:
-        stage = stage_on(day_start(scope.until + timedelta(days=1)))
-    base = select(Household.id.label("hid"), stage.label("stage")).where(*scope.conditions())
+        moment = day_start(scope.until + timedelta(days=1))
+        base = base.add_columns(stage_on(moment, M).label("stage")).outerjoin(
+            M, M.household_id == Household.id
+        )
+    base = base.where(*scope.conditions())
     cte = base.cte("at_stage").prefix_with("MATERIALIZED")
     cols = [cte.c.stage, func.count().label("n")]
     per = (
@@ -164,20 +173,18 @@ def stage_table(scope: Scope) -> dict[str | None, dict[str, int]]:
 
 
 def _cohort_ranks(scope: Scope):
-    """Per household whose interest was registered in the period: the highest stage of the
-    ladder it had reached by the period's end (-1: only Closed)."""
+    """Per household whose interest was registered in the period: whether it had reached
+    (at least) each stage of the ladder by the period's end, r1 (Contacted) to r5."""
     start, end = scope.bounds
-    cohort = first_reached(Stage.NEW, start, end).subquery("cohort")
+    reached = [
+        case((reached_at(stage) < end, 1), else_=0).label(f"r{i}")
+        for i, stage in enumerate(LADDER)
+        if i
+    ]
     return (
-        select(
-            StageChange.household_id.label("hid"),
-            Household.source.label("source"),
-            func.max(ladder_rank(StageChange.to_stage)).label("top"),
-        )
-        .join(cohort, cohort.c.household_id == StageChange.household_id)
-        .join(Household, Household.id == StageChange.household_id)
-        .where(StageChange.at < end, *scope.conditions())
-        .group_by(StageChange.household_id, Household.source)
+        select(M.household_id.label("hid"), Household.source.label("source"), *reached)
+        .join(Household, Household.id == M.household_id)
+        .where(M.interest_at >= start, M.interest_at < end, *scope.conditions())
         .cte("ranks")
         .prefix_with("MATERIALIZED")  # used twice: computed once
     )
@@ -190,8 +197,7 @@ def funnel_and_sources(scope: Scope) -> tuple[dict[str | None, list[int]], list]
     ranks = _cohort_ranks(scope)
     columns = [func.count().label("r0")]  # New: every member of the cohort, closed or not
     columns += [
-        func.coalesce(func.sum(case((ranks.c.top >= i, 1), else_=0)), 0).label(f"r{i}")
-        for i in range(1, len(LADDER))
+        func.coalesce(func.sum(ranks.c[f"r{i}"]), 0).label(f"r{i}") for i in range(1, len(LADDER))
     ]
     per = (
         select(hm.c.municipality_code.label("code"), ranks.c.source, *columns)
@@ -220,16 +226,11 @@ def funnel_and_sources(scope: Scope) -> tuple[dict[str | None, list[int]], list]
 def new_per_month(scope: Scope) -> list[tuple[Bucket, int]]:
     buckets = months(scope.since, scope.until)
     start, end = scope.bounds
-    firsts = first_reached(Stage.NEW, start, end).subquery("firsts")
-    bucket = _bucket_case(firsts.c.first_at, buckets).label("b")
-    rows = dict(
-        db.session.execute(
-            select(bucket, func.count())
-            .join(Household, Household.id == firsts.c.household_id)
-            .where(*scope.conditions())
-            .group_by(bucket)
-        ).all()
-    )
+    bucket = _bucket_case(M.interest_at, buckets).label("b")
+    query = select(bucket, func.count()).where(M.interest_at >= start, M.interest_at < end)
+    if conds := scope.conditions():
+        query = query.join(Household, Household.id == M.household_id).where(*conds)
+    rows = dict(db.session.execute(query.group_by(bucket)).all())
     return [(b, rows.get(i, 0)) for i, b in enumerate(buckets)]
 
 
@@ -251,10 +252,10 @@ def _moved_in_cte(scope: Scope, buckets: list[Bucket] | None = None):
     """The households that first reached Moved in during the period, with their members
     counted and (given ``buckets``) the bucket of their arrival."""
     start, end = scope.bounds
-    firsts = first_reached(Stage.MOVED_IN, start, end).subquery("firsts")
     cols = [
-        firsts.c.household_id.label("hid"),
-        firsts.c.first_at,
+        M.household_id.label("hid"),
+        M.moved_in_at.label("first_at"),
+        M.contacted_at.label("contacted_at"),
         Household.source.label("source"),
         func.coalesce(func.sum(case((Person.kind == PersonKind.ADULT, 1), else_=0)), 0).label(
             "adults"
@@ -264,13 +265,14 @@ def _moved_in_cte(scope: Scope, buckets: list[Bucket] | None = None):
         ),
     ]
     if buckets is not None:
-        cols.append(_bucket_case(firsts.c.first_at, buckets).label("b"))
+        cols.append(_bucket_case(M.moved_in_at, buckets).label("b"))
     return (
         select(*cols)
-        .join(Household, Household.id == firsts.c.household_id)
-        .outerjoin(Person, Person.household_id == firsts.c.household_id)
-        .where(*scope.conditions())
-        .group_by(firsts.c.household_id, firsts.c.first_at, Household.source)
+        .select_from(M)
+        .join(Household, Household.id == M.household_id)
+        .outerjoin(Person, Person.household_id == M.household_id)
+        .where(M.moved_in_at >= start, M.moved_in_at < end, *scope.conditions())
+        .group_by(M.household_id, M.moved_in_at, M.contacted_at, Household.source)
         .cte("moved")
         .prefix_with("MATERIALIZED")
     )
@@ -315,16 +317,7 @@ def median_days_to_move(scope: Scope) -> float | None:
     """Median days from first contact (first reaching Contacted) to first moving in, over
     the households that moved in during the period."""
     moved = _moved_in_cte(scope)
-    contact = (
-        select(StageChange.household_id, func.min(StageChange.at).label("at"))
-        .where(
-            StageChange.to_stage.in_(at_least(Stage.CONTACTED)),
-            StageChange.household_id.in_(select(moved.c.hid)),
-        )
-        .group_by(StageChange.household_id)
-        .subquery("contact")
-    )
-    days = days_between(moved.c.first_at, contact.c.at).label("d")
+    days = days_between(moved.c.first_at, moved.c.contacted_at).label("d")
     ordered = (
         select(
             days,
@@ -332,7 +325,7 @@ def median_days_to_move(scope: Scope) -> float | None:
             func.count().over().label("n"),
         )
         .select_from(moved)
-        .join(contact, contact.c.household_id == moved.c.hid)
+        .where(moved.c.contacted_at.is_not(None))
         .subquery("ordered")
     )
     # the middle row, or the mean of the two middle rows
@@ -373,18 +366,15 @@ def workload(scope: Scope, now: datetime | None = None) -> list[Workload]:
         oldest = oldest if oldest is None or oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
         days = (today - local_date(oldest)).days if oldest else None
         rows[uid] = Workload(uid, name, active=n, last_contact=oldest, days_since=days)
-    overdue = db.session.execute(
+    overdue = (
         select(User.id, User.name, func.count())
         .select_from(FollowUp)
-        .join(Household, Household.id == FollowUp.household_id)
         .join(User, User.id == FollowUp.assignee_id)
-        .where(
-            FollowUp.status == FollowUpStatus.OPEN,
-            FollowUp.due_on < today,
-            *scope.conditions(),
-        )
-        .group_by(User.id, User.name)
+        .where(FollowUp.status == FollowUpStatus.OPEN, FollowUp.due_on < today)
     )
+    if conds := scope.conditions():
+        overdue = overdue.join(Household, Household.id == FollowUp.household_id).where(*conds)
+    overdue = db.session.execute(overdue.group_by(User.id, User.name))
     for uid, name, n in overdue:
         rows.setdefault(uid, Workload(uid, name)).overdue = n
     return sorted(rows.values(), key=lambda w: w.name)

@@ -96,17 +96,24 @@ def first_reached(stage: Stage | str, start: datetime, end: datetime) -> Select:
     )
 
 
-def stage_on(moment: datetime) -> ColumnElement:
+def stage_on(moment: datetime, milestone=None) -> ColumnElement:
     """The household's stage just before ``moment`` as its history says (None if it did not
-    exist yet)."""
+    exist yet).
+
+    Given the household's ``milestone`` row (joined by the caller), a household whose latest
+    entry is before ``moment`` takes that entry's stage without a look-up; only the others
+    search their history (both databases evaluate CASE branches lazily)."""
     sc = aliased(StageChange)
-    return (
+    looked_up = (
         select(sc.to_stage)
         .where(sc.household_id == Household.id, sc.at < moment)
         .order_by(sc.at.desc(), sc.id.desc())
         .limit(1)
         .scalar_subquery()
     )
+    if milestone is None:
+        return looked_up
+    return case((milestone.last_at < moment, milestone.last_stage), else_=looked_up)
 
 
 def is_today_or_later(day: date) -> bool:

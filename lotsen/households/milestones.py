@@ -1,0 +1,140 @@
+"""One summary row per household, derived from its stage history: when it first reached
+each stage of the ladder, and its latest entry. The pipeline figures aggregate this narrow
+table instead of searching the history household by household.
+
+The row is nothing but a function of the household's ``stage_change`` rows: every path that
+writes those rows (creating a household, changing its stage, merging two) recomputes it with
+``refresh_milestones`` in the same transaction; deleting a household deletes it (cascade).
+
+"Reached" means reached *at least*: reaching Planning straight from New is reaching
+Contacted too; moving back and forth counts once, at the first arrival. Closed is outside
+the ladder. ``interest_at`` is the first entry of the history (the one without a from-stage).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, case, delete, func, insert, select
+from sqlalchemy.orm import Mapped, aliased, mapped_column
+
+from lotsen.db import UTCDateTime
+from lotsen.extensions import db
+from lotsen.households.models import StageChange, str_enum
+from lotsen.households.vocab import Stage
+
+LADDER = (
+    Stage.NEW,
+    Stage.CONTACTED,
+    Stage.PLANNING,
+    Stage.VISIT,
+    Stage.DECIDED,
+    Stage.MOVED_IN,
+)
+
+
+class HouseholdMilestone(db.Model):
+    """First arrival at each stage and the latest history entry of one household."""
+
+    __tablename__ = "household_milestone"
+    __table_args__ = (
+        Index("ix_household_milestone_interest_at", "interest_at"),
+        Index("ix_household_milestone_moved_in_at", "moved_in_at"),
+        Index("ix_household_milestone_last_at", "last_at"),
+    )
+
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    interest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    planning_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moved_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_stage: Mapped[Stage | None] = mapped_column(str_enum(Stage))
+
+    def __repr__(self) -> str:
+        return f"<HouseholdMilestone {self.household_id} {self.last_stage}>"
+
+
+M = HouseholdMilestone
+
+REACHED = {
+    Stage.NEW: M.interest_at,
+    Stage.CONTACTED: M.contacted_at,
+    Stage.PLANNING: M.planning_at,
+    Stage.VISIT: M.visit_at,
+    Stage.DECIDED: M.decided_at,
+    Stage.MOVED_IN: M.moved_in_at,
+    Stage.CLOSED: M.closed_at,
+}
+
+
+def reached_at(stage: Stage | str):
+    """The column holding when the household first reached ``stage`` (at least)."""
+    return REACHED[Stage(stage)]
+
+
+def _at_least(stage: Stage) -> list[str]:
+    if stage == Stage.CLOSED:
+        return [Stage.CLOSED.value]
+    return [s.value for s in LADDER[LADDER.index(stage) :]]
+
+
+def milestones_select(household_ids: Iterable[int] | None = None):
+    """(household_id, interest_at, ..., last_at, last_stage) computed from the history of
+    ``household_ids`` (None: of every household)."""
+    sc = StageChange
+    latest = aliased(StageChange)
+    last_stage = (
+        select(latest.to_stage)
+        .where(latest.household_id == sc.household_id)
+        .order_by(latest.at.desc(), latest.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    firsts = [func.min(case((sc.from_stage.is_(None), sc.at)))]
+    firsts += [
+        func.min(case((sc.to_stage.in_(_at_least(stage)), sc.at)))
+        for stage in (*LADDER[1:], Stage.CLOSED)
+    ]
+    query = select(sc.household_id, *firsts, func.max(sc.at), last_stage).group_by(sc.household_id)
+    if household_ids is not None:
+        query = query.where(sc.household_id.in_(list(household_ids)))
+    return query
+
+
+COLUMNS = [
+    "household_id",
+    "interest_at",
+    "contacted_at",
+    "planning_at",
+    "visit_at",
+    "decided_at",
+    "moved_in_at",
+    "closed_at",
+    "last_at",
+    "last_stage",
+]
+
+
+def refresh_milestones(household_ids: Iterable[int]) -> None:
+    """Recompute the summary rows of ``household_ids`` from their stage history."""
+    ids = sorted(set(household_ids))
+    if not ids:
+        return
+    db.session.flush()
+    db.session.execute(
+        delete(M).where(M.household_id.in_(ids)).execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        insert(M).from_select(COLUMNS, milestones_select(ids)),
+    )
+
+
+def rebuild_milestones() -> None:
+    """Recompute every household's summary row (after bulk loads that bypass the services)."""
+    db.session.execute(delete(M).execution_options(synchronize_session=False))
+    db.session.execute(insert(M).from_select(COLUMNS, milestones_select()))

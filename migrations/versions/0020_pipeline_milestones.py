@@ -1,0 +1,99 @@
+"""pipeline: one milestone row per household (first arrival at each stage, latest entry),
+filled from the existing stage history
+
+Revision ID: 0020_pipeline_milestones
+Revises: 0014_pipeline
+Create Date: 2026-11-27 11:45:00
+
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "0020_pipeline_milestones"
+down_revision = "0014_pipeline"
+branch_labels = None
+depends_on = None
+
+LADDER = ("new", "contacted", "planning", "visit", "decided", "moved_in")
+
+
+def _first(stages):
+    listed = ", ".join(f"'{s}'" for s in stages)
+    return f"MIN(CASE WHEN sc.to_stage IN ({listed}) THEN sc.at END)"
+
+
+# The same rule as lotsen.households.milestones.milestones_select, frozen here.
+FILL = f"""
+INSERT INTO household_milestone (household_id, interest_at, contacted_at, planning_at,
+    visit_at, decided_at, moved_in_at, closed_at, last_at, last_stage)
+SELECT sc.household_id,
+    MIN(CASE WHEN sc.from_stage IS NULL THEN sc.at END),
+    {_first(LADDER[1:])},
+    {_first(LADDER[2:])},
+    {_first(LADDER[3:])},
+    {_first(LADDER[4:])},
+    {_first(LADDER[5:])},
+    {_first(("closed",))},
+    MAX(sc.at),
+    (SELECT l.to_stage FROM stage_change l WHERE l.household_id = sc.household_id
+     ORDER BY l.at DESC, l.id DESC LIMIT 1)
+FROM stage_change sc
+GROUP BY sc.household_id
+"""
+
+
+def upgrade():
+    op.create_table(
+        "household_milestone",
+        sa.Column("household_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("interest_at", sa.DateTime(), nullable=True),
+        sa.Column("contacted_at", sa.DateTime(), nullable=True),
+        sa.Column("planning_at", sa.DateTime(), nullable=True),
+        sa.Column("visit_at", sa.DateTime(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("moved_in_at", sa.DateTime(), nullable=True),
+        sa.Column("closed_at", sa.DateTime(), nullable=True),
+        sa.Column("last_at", sa.DateTime(), nullable=True),
+        sa.Column(
+            "last_stage",
+            sa.Enum(
+                "new",
+                "contacted",
+                "planning",
+                "visit",
+                "decided",
+                "moved_in",
+                "closed",
+                name="stage",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=True,
+        ),
+        sa.ForeignKeyConstraint(
+            ["household_id"],
+            ["household.id"],
+            name=op.f("fk_household_milestone_household_id_household"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("household_id", name=op.f("pk_household_milestone")),
+    )
+    with op.batch_alter_table("household_milestone", schema=None) as batch_op:
+        batch_op.create_index("ix_household_milestone_interest_at", ["interest_at"], unique=False)
+        batch_op.create_index("ix_household_milestone_last_at", ["last_at"], unique=False)
+        batch_op.create_index("ix_household_milestone_moved_in_at", ["moved_in_at"], unique=False)
+    op.execute(FILL)
+    with op.batch_alter_table('household', schema=None) as batch_op:
+        batch_op.create_index('ix_household_guide_workload', ['guide_id', 'stage', 'last_contact_at', 'created_at'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('household', schema=None) as batch_op:
+        batch_op.drop_index('ix_household_guide_workload')
+    with op.batch_alter_table("household_milestone", schema=None) as batch_op:
+        batch_op.drop_index("ix_household_milestone_moved_in_at")
+        batch_op.drop_index("ix_household_milestone_last_at")
+        batch_op.drop_index("ix_household_milestone_interest_at")
+    op.drop_table("household_milestone")
