@@ -2,9 +2,11 @@
 says, whatever path wrote the history: creation, stage changes back and forth (also with
 moments in the past), a merge, an import and its undo."""
 
+import importlib.util
 from datetime import UTC, datetime
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
 
 from lotsen.extensions import db
 from lotsen.households.merge import merge_households
@@ -14,6 +16,7 @@ from lotsen.households.services import change_stage
 from lotsen.households.vocab import CloseReason, Stage
 from lotsen.imports.services import run_import, save_mapping, upload
 from lotsen.imports.undo import undo_import
+from lotsen.pipeline.history import stage_on
 from tests import factories
 
 
@@ -129,3 +132,51 @@ def test_deleting_a_household_deletes_its_milestones(app_ctx, region):
     db.session.flush()
     assert db.session.get(HouseholdMilestone, hid) is None
     assert_consistent()
+
+
+def test_stage_on_a_past_day_from_milestones_is_what_the_history_says(app_ctx, region):
+    g = region.norsjo_guide
+    straight = factories.household(guide=g, at=at("2026-01-10"))
+    for stage, day in [("contacted", "2026-01-20"), ("visit", "2026-02-10")]:
+        change_stage(straight, stage, g, at=at(day))
+    winding = factories.household(guide=g, at=at("2026-01-12"))
+    moves = [("planning", "2026-01-25"), ("contacted", "2026-02-05"), ("decided", "2026-03-01")]
+    for stage, day in moves:
+        change_stage(winding, stage, g, at=at(day))
+    change_stage(winding, Stage.CLOSED, g, close_reason=CloseReason.PERSONAL, at=at("2026-03-09"))
+    db.session.flush()
+    days = ["2026-01-01", "2026-01-11", "2026-01-15", "2026-01-21", "2026-01-30", "2026-02-06"]
+    days += ["2026-02-11", "2026-03-02", "2026-03-10"]
+    for day in days:
+        moment = datetime.fromisoformat(day).replace(tzinfo=UTC)
+        query = (
+            select(
+                Household.id,
+                stage_on(moment, milestones=True),
+                stage_on(moment),
+            )
+            .outerjoin(HouseholdMilestone, HouseholdMilestone.household_id == Household.id)
+            .order_by(Household.id)
+        )
+        for _hid, summary, history in db.session.execute(query):
+            assert (summary and Stage(summary)) == (history and Stage(history)), day
+
+
+def test_migration_fills_milestones_from_the_existing_history(app_ctx, region):
+    g = region.norsjo_guide
+    h = factories.household(guide=g, at=at("2026-01-10"))
+    for stage, day in [("visit", "2026-02-01"), ("contacted", "2026-02-15")]:
+        change_stage(h, stage, g, at=at(day))
+    factories.household(guide=g, at=at("2026-03-01"))
+    db.session.flush()
+    expected = stored()
+    path = Path(__file__).parent.parent / "migrations/versions/0020_pipeline_milestones.py"
+    spec = importlib.util.spec_from_file_location("milestones_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    db.session.execute(delete(HouseholdMilestone))
+
+    db.session.execute(text(migration.FILL))
+
+    assert stored() == expected
+    assert expected[h.id][COLUMNS.index("straight_until")] == at("2026-02-15")

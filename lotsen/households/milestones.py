@@ -14,7 +14,7 @@ the ladder. ``interest_at`` is the first entry of the history (the one without a
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, case, delete, func, insert, select
+from sqlalchemy import ForeignKey, Index, and_, case, delete, func, insert, or_, select
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from lotsen.db import UTCDateTime
@@ -52,6 +52,10 @@ class HouseholdMilestone(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     moved_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Up to this moment every entry was a step up the ladder (None: all of them were), so
+    # the stage on a day before it is the highest stage reached by then.
+    straight_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_stage: Mapped[Stage | None] = mapped_column(str_enum(Stage))
 
@@ -77,33 +81,81 @@ def reached_at(stage: Stage | str):
     return REACHED[Stage(stage)]
 
 
+def stage_on(moment: datetime, looked_up):
+    """The stage just before ``moment`` as the history says, for a query that joins
+    ``HouseholdMilestone``: read from the row when its history is plain up to ``moment``
+    (nothing before it, nothing after it, or only steps up the ladder), else
+    ``looked_up`` (a search of the history; both databases evaluate CASE lazily)."""
+    highest = case(
+        *((REACHED[s] < moment, s.value) for s in reversed(LADDER[1:])),
+        else_=Stage.NEW.value,
+    )
+    return case(
+        (M.first_at >= moment, None),
+        (M.last_at < moment, M.last_stage),
+        (
+            and_(
+                M.first_at < moment,  # a household without a row is looked up
+                or_(M.straight_until.is_(None), M.straight_until >= moment),
+            ),
+            highest,
+        ),
+        else_=looked_up,
+    )
+
+
 def _at_least(stage: Stage) -> list[str]:
     if stage == Stage.CLOSED:
         return [Stage.CLOSED.value]
     return [s.value for s in LADDER[LADDER.index(stage) :]]
 
 
+def _rank(column):
+    """0 (New) to 5 (Moved in) up the ladder; -1 for Closed."""
+    return case(*((column == s.value, i) for i, s in enumerate(LADDER)), else_=-1)
+
+
 def milestones_select(household_ids: Iterable[int] | None = None):
-    """(household_id, interest_at, ..., last_at, last_stage) computed from the history of
-    ``household_ids`` (None: of every household)."""
+    """The rows of ``COLUMNS`` computed from the history of ``household_ids`` (None: of
+    every household), the history read in (at, id) order."""
     sc = StageChange
+    rank = _rank(sc.to_stage)
+    entries = select(
+        sc.household_id,
+        sc.at,
+        sc.from_stage,
+        sc.to_stage,
+        rank.label("rank"),
+        func.lag(rank).over(partition_by=sc.household_id, order_by=(sc.at, sc.id)).label("prev"),
+    )
+    if household_ids is not None:
+        entries = entries.where(sc.household_id.in_(list(household_ids)))
+    e = entries.subquery("entries")
     latest = aliased(StageChange)
     last_stage = (
         select(latest.to_stage)
-        .where(latest.household_id == sc.household_id)
+        .where(latest.household_id == e.c.household_id)
         .order_by(latest.at.desc(), latest.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    firsts = [func.min(case((sc.from_stage.is_(None), sc.at)))]
+    firsts = [func.min(case((e.c.from_stage.is_(None), e.c.at)))]
     firsts += [
-        func.min(case((sc.to_stage.in_(_at_least(stage)), sc.at)))
+        func.min(case((e.c.to_stage.in_(_at_least(stage)), e.c.at)))
         for stage in (*LADDER[1:], Stage.CLOSED)
     ]
-    query = select(sc.household_id, *firsts, func.max(sc.at), last_stage).group_by(sc.household_id)
-    if household_ids is not None:
-        query = query.where(sc.household_id.in_(list(household_ids)))
-    return query
+    # the first entry that is not a step up the ladder: a close, a step back or aside
+    not_up = or_(
+        e.c.to_stage == Stage.CLOSED.value, and_(e.c.prev.is_not(None), e.c.rank <= e.c.prev)
+    )
+    return select(
+        e.c.household_id,
+        *firsts,
+        func.min(e.c.at),
+        func.min(case((not_up, e.c.at))),
+        func.max(e.c.at),
+        last_stage,
+    ).group_by(e.c.household_id)
 
 
 COLUMNS = [
@@ -115,6 +167,8 @@ COLUMNS = [
     "decided_at",
     "moved_in_at",
     "closed_at",
+    "first_at",
+    "straight_until",
     "last_at",
     "last_stage",
 ]

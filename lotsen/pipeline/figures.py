@@ -142,7 +142,7 @@ def stage_table(scope: Scope) -> dict[str | None, dict[str, int]]:
         base = base.add_columns(Household.stage.label("stage"))
     else:
         moment = day_start(scope.until + timedelta(days=1))
-        base = base.add_columns(stage_on(moment, M).label("stage")).outerjoin(
+        base = base.add_columns(stage_on(moment, milestones=True).label("stage")).outerjoin(
             M, M.household_id == Household.id
         )
     base = base.where(*scope.conditions())

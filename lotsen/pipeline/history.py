@@ -14,6 +14,7 @@ from sqlalchemy.sql import ColumnElement
 
 from lotsen import clock
 from lotsen.extensions import db
+from lotsen.households.milestones import stage_on as milestone_stage_on
 from lotsen.households.models import Household, StageChange
 from lotsen.households.vocab import Stage
 from lotsen.workdays import STOCKHOLM
@@ -96,13 +97,10 @@ def first_reached(stage: Stage | str, start: datetime, end: datetime) -> Select:
     )
 
 
-def stage_on(moment: datetime, milestone=None) -> ColumnElement:
+def stage_on(moment: datetime, milestones: bool = False) -> ColumnElement:
     """The household's stage just before ``moment`` as its history says (None if it did not
-    exist yet).
-
-    Given the household's ``milestone`` row (joined by the caller), a household whose latest
-    entry is before ``moment`` takes that entry's stage without a look-up; only the others
-    search their history (both databases evaluate CASE branches lazily)."""
+    exist yet). With ``milestones`` the query joins HouseholdMilestone, whose row answers
+    without a search for most households (lotsen.households.milestones.stage_on)."""
     sc = aliased(StageChange)
     looked_up = (
         select(sc.to_stage)
@@ -111,9 +109,7 @@ def stage_on(moment: datetime, milestone=None) -> ColumnElement:
         .limit(1)
         .scalar_subquery()
     )
-    if milestone is None:
-        return looked_up
-    return case((milestone.last_at < moment, milestone.last_stage), else_=looked_up)
+    return milestone_stage_on(moment, looked_up) if milestones else looked_up
 
 
 def is_today_or_later(day: date) -> bool:

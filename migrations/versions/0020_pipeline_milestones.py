@@ -21,26 +21,38 @@ LADDER = ("new", "contacted", "planning", "visit", "decided", "moved_in")
 
 def _first(stages):
     listed = ", ".join(f"'{s}'" for s in stages)
-    return f"MIN(CASE WHEN sc.to_stage IN ({listed}) THEN sc.at END)"
+    return f"MIN(CASE WHEN e.to_stage IN ({listed}) THEN e.at END)"
 
+
+RANK = "CASE sc.to_stage " + " ".join(
+    f"WHEN '{s}' THEN {i}" for i, s in enumerate(LADDER)
+) + " ELSE -1 END"
 
 # The same rule as lotsen.households.milestones.milestones_select, frozen here.
 FILL = f"""
 INSERT INTO household_milestone (household_id, interest_at, contacted_at, planning_at,
-    visit_at, decided_at, moved_in_at, closed_at, last_at, last_stage)
-SELECT sc.household_id,
-    MIN(CASE WHEN sc.from_stage IS NULL THEN sc.at END),
+    visit_at, decided_at, moved_in_at, closed_at, first_at, straight_until, last_at,
+    last_stage)
+SELECT e.household_id,
+    MIN(CASE WHEN e.from_stage IS NULL THEN e.at END),
     {_first(LADDER[1:])},
     {_first(LADDER[2:])},
     {_first(LADDER[3:])},
     {_first(LADDER[4:])},
     {_first(LADDER[5:])},
-    {_first(("closed",))},
-    MAX(sc.at),
-    (SELECT l.to_stage FROM stage_change l WHERE l.household_id = sc.household_id
+    {_first(('closed',))},
+    MIN(e.at),
+    MIN(CASE WHEN e.to_stage = 'closed' OR (e.prev IS NOT NULL AND e.rank <= e.prev)
+        THEN e.at END),
+    MAX(e.at),
+    (SELECT l.to_stage FROM stage_change l WHERE l.household_id = e.household_id
      ORDER BY l.at DESC, l.id DESC LIMIT 1)
-FROM stage_change sc
-GROUP BY sc.household_id
+FROM (
+    SELECT sc.household_id, sc.at, sc.from_stage, sc.to_stage, {RANK} AS rank,
+        LAG({RANK}) OVER (PARTITION BY sc.household_id ORDER BY sc.at, sc.id) AS prev
+    FROM stage_change sc
+) e
+GROUP BY e.household_id
 """
 
 
@@ -55,6 +67,8 @@ def upgrade():
         sa.Column("decided_at", sa.DateTime(), nullable=True),
         sa.Column("moved_in_at", sa.DateTime(), nullable=True),
         sa.Column("closed_at", sa.DateTime(), nullable=True),
+        sa.Column("first_at", sa.DateTime(), nullable=True),
+        sa.Column("straight_until", sa.DateTime(), nullable=True),
         sa.Column("last_at", sa.DateTime(), nullable=True),
         sa.Column(
             "last_stage",
