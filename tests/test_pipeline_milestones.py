@@ -12,8 +12,8 @@ from lotsen.extensions import db
 from lotsen.households.merge import merge_households
 from lotsen.households.milestones import COLUMNS, HouseholdMilestone, milestones_select
 from lotsen.households.models import Household
-from lotsen.households.services import change_stage
-from lotsen.households.vocab import CloseReason, Stage
+from lotsen.households.services import change_stage, update_household
+from lotsen.households.vocab import CloseReason, Source, Stage
 from lotsen.imports.services import run_import, save_mapping, upload
 from lotsen.imports.undo import undo_import
 from lotsen.pipeline.history import stage_on
@@ -37,9 +37,10 @@ def from_history() -> dict[int, tuple]:
     ).all()
     # the same values as the stored row: aware UTC datetimes, the stage as a Stage
     out = {}
-    for hid, *moments, last_stage in rows:
+    for hid, *moments, last_stage, source in rows:
         moments = [None if v is None else _utc(v) for v in moments]
-        out[hid] = (hid, *moments, Stage(last_stage) if last_stage else None)
+        source = Source(source) if source else None
+        out[hid] = (hid, *moments, Stage(last_stage) if last_stage else None, source)
     return out
 
 
@@ -180,3 +181,14 @@ def test_migration_fills_milestones_from_the_existing_history(app_ctx, region):
 
     assert stored() == expected
     assert expected[h.id][COLUMNS.index("straight_until")] == at("2026-02-15")
+
+
+def test_editing_the_source_updates_milestones(app_ctx, region):
+    g = region.norsjo_guide
+    h = factories.household(guide=g, source="fair")
+    assert milestone(h).source == Source.FAIR
+
+    update_household(h, factories.household_data(source="website"), g)
+
+    assert milestone(h).source == Source.WEBSITE
+    assert_consistent()

@@ -3,8 +3,9 @@ each stage of the ladder, and its latest entry. The pipeline figures aggregate t
 table instead of searching the history household by household.
 
 The row is nothing but a function of the household's ``stage_change`` rows: every path that
-writes those rows (creating a household, changing its stage, merging two) recomputes it with
-``refresh_milestones`` in the same transaction; deleting a household deletes it (cascade).
+writes those rows (creating a household, changing its stage, merging two) and editing the
+household's source recompute it with ``refresh_milestones`` in the same transaction;
+deleting a household deletes it (cascade).
 
 "Reached" means reached *at least*: reaching Planning straight from New is reaching
 Contacted too; moving back and forth counts once, at the first arrival. Closed is outside
@@ -19,8 +20,8 @@ from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from lotsen.db import UTCDateTime
 from lotsen.extensions import db
-from lotsen.households.models import StageChange, str_enum
-from lotsen.households.vocab import Stage
+from lotsen.households.models import Household, StageChange, str_enum
+from lotsen.households.vocab import Source, Stage
 
 LADDER = (
     Stage.NEW,
@@ -58,6 +59,8 @@ class HouseholdMilestone(db.Model):
     straight_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_stage: Mapped[Stage | None] = mapped_column(str_enum(Stage))
+    # the household's source, copied so that the figures by source need not read households
+    source: Mapped[Source | None] = mapped_column(str_enum(Source))
 
     def __repr__(self) -> str:
         return f"<HouseholdMilestone {self.household_id} {self.last_stage}>"
@@ -148,14 +151,19 @@ def milestones_select(household_ids: Iterable[int] | None = None):
     not_up = or_(
         e.c.to_stage == Stage.CLOSED.value, and_(e.c.prev.is_not(None), e.c.rank <= e.c.prev)
     )
-    return select(
-        e.c.household_id,
-        *firsts,
-        func.min(e.c.at),
-        func.min(case((not_up, e.c.at))),
-        func.max(e.c.at),
-        last_stage,
-    ).group_by(e.c.household_id)
+    return (
+        select(
+            e.c.household_id,
+            *firsts,
+            func.min(e.c.at),
+            func.min(case((not_up, e.c.at))),
+            func.max(e.c.at),
+            last_stage,
+            Household.source,
+        )
+        .join(Household, Household.id == e.c.household_id)
+        .group_by(e.c.household_id, Household.source)
+    )
 
 
 COLUMNS = [
@@ -171,6 +179,7 @@ COLUMNS = [
     "straight_until",
     "last_at",
     "last_stage",
+    "source",
 ]
 
 

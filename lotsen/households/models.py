@@ -165,6 +165,8 @@ class Person(db.Model):
     """A member of a household: an adult or a child."""
 
     __tablename__ = "person"
+    # covering: adults and children per household (the funders' figures)
+    __table_args__ = (Index("ix_person_household_kind", "household_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(

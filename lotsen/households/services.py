@@ -205,6 +205,8 @@ def update_household(
         household.version += 1
         _event(household, EventKind.EDITED, by, data={"changed": changed})
     db.session.flush()
+    if "source" in changed:
+        refresh_milestones([household.id])
     if {"primary_municipality_code", "other_municipalities"} & set(changed):
         hand_back_followups(by, household=household)
     return changed

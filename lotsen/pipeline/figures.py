@@ -59,6 +59,18 @@ class Scope:
             conds.append(Household.source == self.source)
         return conds
 
+    def narrow(self, query):
+        """``query`` over milestone rows limited to this scope: the source and municipality
+        from the row and its id, the households only read for a guide's visibility."""
+        if self.source:
+            query = query.where(M.source == self.source)
+        if self.municipality:
+            query = query.where(M.household_id.in_(ids_in_municipalities([self.municipality])))
+        visible = household_scope(self.user)
+        if not isinstance(visible, True_):
+            query = query.join(Household, Household.id == M.household_id).where(visible)
+        return query
+
     def row_codes(self) -> list[str] | None:
         """The municipalities that get a row (None: all)."""
         if self.municipality:
@@ -137,15 +149,14 @@ def _by_municipality(cte, columns, scope: Scope):
 
 def stage_table(scope: Scope) -> dict[str | None, dict[str, int]]:
     """{code or None (region): {stage: households}} at the end of the period."""
-    base = select(Household.id.label("hid"))
     if is_today_or_later(scope.until):
-        base = base.add_columns(Household.stage.label("stage"))
+        base = select(Household.id.label("hid"), Household.stage.label("stage"))
+        base = base.where(*scope.conditions())
     else:
+        # a household without history (so without a row) had no stage on any day
         moment = day_start(scope.until + timedelta(days=1))
-        base = base.add_columns(stage_on(moment, milestones=True).label("stage")).outerjoin(
-            M, M.household_id == Household.id
-        )
-    base = base.where(*scope.conditions())
+        stage = stage_on(moment, milestones=True).label("stage")
+        base = scope.narrow(select(M.household_id.label("hid"), stage))
     cte = base.cte("at_stage").prefix_with("MATERIALIZED")
     cols = [cte.c.stage, func.count().label("n")]
     per = (
@@ -181,10 +192,9 @@ def _cohort_ranks(scope: Scope):
         for i, stage in enumerate(LADDER)
         if i
     ]
+    query = select(M.household_id.label("hid"), M.source.label("source"), *reached)
     return (
-        select(M.household_id.label("hid"), Household.source.label("source"), *reached)
-        .join(Household, Household.id == M.household_id)
-        .where(M.interest_at >= start, M.interest_at < end, *scope.conditions())
+        scope.narrow(query.where(M.interest_at >= start, M.interest_at < end))
         .cte("ranks")
         .prefix_with("MATERIALIZED")  # used twice: computed once
     )
@@ -228,9 +238,7 @@ def new_per_month(scope: Scope) -> list[tuple[Bucket, int]]:
     start, end = scope.bounds
     bucket = _bucket_case(M.interest_at, buckets).label("b")
     query = select(bucket, func.count()).where(M.interest_at >= start, M.interest_at < end)
-    if conds := scope.conditions():
-        query = query.join(Household, Household.id == M.household_id).where(*conds)
-    rows = dict(db.session.execute(query.group_by(bucket)).all())
+    rows = dict(db.session.execute(scope.narrow(query).group_by(bucket)).all())
     return [(b, rows.get(i, 0)) for i, b in enumerate(buckets)]
 
 
@@ -256,7 +264,7 @@ def _moved_in_cte(scope: Scope, buckets: list[Bucket] | None = None):
         M.household_id.label("hid"),
         M.moved_in_at.label("first_at"),
         M.contacted_at.label("contacted_at"),
-        Household.source.label("source"),
+        M.source.label("source"),
         func.coalesce(func.sum(case((Person.kind == PersonKind.ADULT, 1), else_=0)), 0).label(
             "adults"
         ),
@@ -266,13 +274,15 @@ def _moved_in_cte(scope: Scope, buckets: list[Bucket] | None = None):
     ]
     if buckets is not None:
         cols.append(_bucket_case(M.moved_in_at, buckets).label("b"))
-    return (
+    query = (
         select(*cols)
         .select_from(M)
-        .join(Household, Household.id == M.household_id)
         .outerjoin(Person, Person.household_id == M.household_id)
-        .where(M.moved_in_at >= start, M.moved_in_at < end, *scope.conditions())
-        .group_by(M.household_id, M.moved_in_at, M.contacted_at, Household.source)
+        .where(M.moved_in_at >= start, M.moved_in_at < end)
+    )
+    return (
+        scope.narrow(query)
+        .group_by(M.household_id, M.moved_in_at, M.contacted_at, M.source)
         .cte("moved")
         .prefix_with("MATERIALIZED")
     )

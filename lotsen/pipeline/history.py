@@ -14,6 +14,7 @@ from sqlalchemy.sql import ColumnElement
 
 from lotsen import clock
 from lotsen.extensions import db
+from lotsen.households.milestones import HouseholdMilestone
 from lotsen.households.milestones import stage_on as milestone_stage_on
 from lotsen.households.models import Household, StageChange
 from lotsen.households.vocab import Stage
@@ -99,12 +100,13 @@ def first_reached(stage: Stage | str, start: datetime, end: datetime) -> Select:
 
 def stage_on(moment: datetime, milestones: bool = False) -> ColumnElement:
     """The household's stage just before ``moment`` as its history says (None if it did not
-    exist yet). With ``milestones`` the query joins HouseholdMilestone, whose row answers
+    exist yet). With ``milestones`` the query reads HouseholdMilestone, whose row answers
     without a search for most households (lotsen.households.milestones.stage_on)."""
     sc = aliased(StageChange)
+    owner = HouseholdMilestone.household_id if milestones else Household.id
     looked_up = (
         select(sc.to_stage)
-        .where(sc.household_id == Household.id, sc.at < moment)
+        .where(sc.household_id == owner, sc.at < moment)
         .order_by(sc.at.desc(), sc.id.desc())
         .limit(1)
         .scalar_subquery()

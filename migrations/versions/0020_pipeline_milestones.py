@@ -32,7 +32,7 @@ RANK = "CASE sc.to_stage " + " ".join(
 FILL = f"""
 INSERT INTO household_milestone (household_id, interest_at, contacted_at, planning_at,
     visit_at, decided_at, moved_in_at, closed_at, first_at, straight_until, last_at,
-    last_stage)
+    last_stage, source)
 SELECT e.household_id,
     MIN(CASE WHEN e.from_stage IS NULL THEN e.at END),
     {_first(LADDER[1:])},
@@ -46,13 +46,15 @@ SELECT e.household_id,
         THEN e.at END),
     MAX(e.at),
     (SELECT l.to_stage FROM stage_change l WHERE l.household_id = e.household_id
-     ORDER BY l.at DESC, l.id DESC LIMIT 1)
+     ORDER BY l.at DESC, l.id DESC LIMIT 1),
+    h.source
 FROM (
     SELECT sc.household_id, sc.at, sc.from_stage, sc.to_stage, {RANK} AS rank,
         LAG({RANK}) OVER (PARTITION BY sc.household_id ORDER BY sc.at, sc.id) AS prev
     FROM stage_change sc
 ) e
-GROUP BY e.household_id
+JOIN household h ON h.id = e.household_id
+GROUP BY e.household_id, h.source
 """
 
 
@@ -86,6 +88,25 @@ def upgrade():
             ),
             nullable=True,
         ),
+        sa.Column(
+            "source",
+            sa.Enum(
+                "fair",
+                "website",
+                "social_media",
+                "campaign",
+                "friend",
+                "employer",
+                "returnee_mailing",
+                "event",
+                "interest_form",
+                "other",
+                name="source",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=True,
+        ),
         sa.ForeignKeyConstraint(
             ["household_id"],
             ["household.id"],
@@ -99,11 +120,15 @@ def upgrade():
         batch_op.create_index("ix_household_milestone_last_at", ["last_at"], unique=False)
         batch_op.create_index("ix_household_milestone_moved_in_at", ["moved_in_at"], unique=False)
     op.execute(FILL)
+    with op.batch_alter_table("person", schema=None) as batch_op:
+        batch_op.create_index("ix_person_household_kind", ["household_id", "kind"], unique=False)
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.create_index('ix_household_guide_workload', ['guide_id', 'stage', 'last_contact_at', 'created_at'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table("person", schema=None) as batch_op:
+        batch_op.drop_index("ix_person_household_kind")
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.drop_index('ix_household_guide_workload')
     with op.batch_alter_table("household_milestone", schema=None) as batch_op:
