@@ -150,14 +150,51 @@ def _by_municipality(cte, columns, scope: Scope):
 def stage_table(scope: Scope) -> dict[str | None, dict[str, int]]:
     """{code or None (region): {stage: households}} at the end of the period."""
     if is_today_or_later(scope.until):
-        base = select(Household.id.label("hid"), Household.stage.label("stage"))
-        base = base.where(*scope.conditions())
+        statement = _stages_now(scope)
     else:
-        # a household without history (so without a row) had no stage on any day
-        moment = day_start(scope.until + timedelta(days=1))
-        stage = stage_on(moment, milestones=True).label("stage")
-        base = scope.narrow(select(M.household_id.label("hid"), stage))
-    cte = base.cte("at_stage").prefix_with("MATERIALIZED")
+        statement = _stages_on(scope, day_start(scope.until + timedelta(days=1)))
+    table: dict[str | None, dict[str, int]] = {}
+    for code, st, n in db.session.execute(statement):
+        row = table.setdefault(code, {})
+        key = str(Stage(st).value)
+        row[key] = row.get(key, 0) + n
+    return table
+
+
+def _stages_now(scope: Scope):
+    """The current stages: per primary municipality and for the region straight from the
+    household indexes, plus the other municipalities a household is interested in
+    (household_municipality holds the primary one too, so it is left out there)."""
+    conds = scope.conditions()
+    codes = scope.row_codes()
+    count = func.count().label("n")
+    primary = select(Household.primary_municipality_code.label("code"), Household.stage, count)
+    others = (
+        select(hm.c.municipality_code.label("code"), Household.stage, count)
+        .select_from(Household)
+        .join(
+            hm,
+            and_(
+                hm.c.household_id == Household.id,
+                hm.c.municipality_code != Household.primary_municipality_code,
+            ),
+        )
+        .group_by(hm.c.municipality_code, Household.stage)
+    )
+    if codes is not None:
+        primary = primary.where(Household.primary_municipality_code.in_(codes))
+        others = others.where(hm.c.municipality_code.in_(codes))
+    primary = primary.where(*conds).group_by(Household.primary_municipality_code, Household.stage)
+    region = select(null().label("code"), Household.stage, count).where(*conds)
+    return union_all(primary, others.where(*conds), region.group_by(Household.stage))
+
+
+def _stages_on(scope: Scope, moment: datetime):
+    """The stages just before ``moment`` as the history says; a household without history
+    (so without a milestone row) had no stage then."""
+    stage = stage_on(moment, milestones=True).label("stage")
+    cte = scope.narrow(select(M.household_id.label("hid"), stage))
+    cte = cte.cte("at_stage").prefix_with("MATERIALIZED")
     cols = [cte.c.stage, func.count().label("n")]
     per = (
         select(hm.c.municipality_code.label("code"), *cols)
@@ -174,10 +211,7 @@ def stage_table(scope: Scope) -> dict[str | None, dict[str, int]]:
         .where(cte.c.stage.is_not(None))
         .group_by(cte.c.stage)
     )
-    table: dict[str | None, dict[str, int]] = {}
-    for code, st, n in db.session.execute(union_all(per, region)):
-        table.setdefault(code, {})[str(Stage(st).value)] = n
-    return table
+    return union_all(per, region)
 
 
 # --- the funnel of the period's new interests ------------------------------------------
