@@ -37,10 +37,27 @@ class HouseholdMilestone(db.Model):
     """First arrival at each stage and the latest history entry of one household."""
 
     __tablename__ = "household_milestone"
+    # covering: the period's new interests with how far they came (funnel, sources, per
+    # month) and the period's arrivals (funders' figures, median days) are index-only
     __table_args__ = (
-        Index("ix_household_milestone_interest_at", "interest_at"),
-        Index("ix_household_milestone_moved_in_at", "moved_in_at"),
-        Index("ix_household_milestone_last_at", "last_at"),
+        Index(
+            "ix_household_milestone_interest",
+            "interest_at",
+            "source",
+            "contacted_at",
+            "planning_at",
+            "visit_at",
+            "decided_at",
+            "moved_in_at",
+            "household_id",
+        ),
+        Index(
+            "ix_household_milestone_moved_in",
+            "moved_in_at",
+            "contacted_at",
+            "source",
+            "household_id",
+        ),
     )
 
     household_id: Mapped[int] = mapped_column(

@@ -116,9 +116,17 @@ def upgrade():
         sa.PrimaryKeyConstraint("household_id", name=op.f("pk_household_milestone")),
     )
     with op.batch_alter_table("household_milestone", schema=None) as batch_op:
-        batch_op.create_index("ix_household_milestone_interest_at", ["interest_at"], unique=False)
-        batch_op.create_index("ix_household_milestone_last_at", ["last_at"], unique=False)
-        batch_op.create_index("ix_household_milestone_moved_in_at", ["moved_in_at"], unique=False)
+        batch_op.create_index(
+            "ix_household_milestone_interest",
+            ["interest_at", "source", "contacted_at", "planning_at", "visit_at", "decided_at",
+             "moved_in_at", "household_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_household_milestone_moved_in",
+            ["moved_in_at", "contacted_at", "source", "household_id"],
+            unique=False,
+        )
     op.execute(FILL)
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.create_index("ix_person_household_kind", ["household_id", "kind"], unique=False)
@@ -132,7 +140,6 @@ def downgrade():
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.drop_index('ix_household_guide_workload')
     with op.batch_alter_table("household_milestone", schema=None) as batch_op:
-        batch_op.drop_index("ix_household_milestone_moved_in_at")
-        batch_op.drop_index("ix_household_milestone_last_at")
-        batch_op.drop_index("ix_household_milestone_interest_at")
+        batch_op.drop_index("ix_household_milestone_moved_in")
+        batch_op.drop_index("ix_household_milestone_interest")
     op.drop_table("household_milestone")
