@@ -149,8 +149,11 @@ def _by_municipality(cte, columns, scope: Scope):
 
 def stage_table(scope: Scope) -> dict[str | None, dict[str, int]]:
     """{code or None (region): {stage: households}} at the end of the period."""
-    if is_today_or_later(scope.until):
+    if is_today_or_later(scope.until) and not scope.conditions():
         statement = _stages_now(scope)
+    elif is_today_or_later(scope.until):  # a narrowed scope, tested once per household
+        query = select(Household.id.label("hid"), Household.stage.label("stage"))
+        statement = _stages_per_household(scope, query.where(*scope.conditions()))
     else:
         statement = _stages_on(scope, day_start(scope.until + timedelta(days=1)))
     table: dict[str | None, dict[str, int]] = {}
@@ -162,8 +165,8 @@ def stage_table(scope: Scope) -> dict[str | None, dict[str, int]]:
 
 
 def _stages_now(scope: Scope):
-    """The current stages: per primary municipality and for the region straight from the
-    household indexes, plus the other municipalities a household is interested in
+    """The current stages of every household: per primary municipality and for the region
+    straight from the household indexes, plus the other municipalities a household is interested in
     (household_municipality holds the primary one too, so it is left out there)."""
     conds = scope.conditions()
     codes = scope.row_codes()
@@ -193,8 +196,12 @@ def _stages_on(scope: Scope, moment: datetime):
     """The stages just before ``moment`` as the history says; a household without history
     (so without a milestone row) had no stage then."""
     stage = stage_on(moment, milestones=True).label("stage")
-    cte = scope.narrow(select(M.household_id.label("hid"), stage))
-    cte = cte.cte("at_stage").prefix_with("MATERIALIZED")
+    return _stages_per_household(scope, scope.narrow(select(M.household_id.label("hid"), stage)))
+
+
+def _stages_per_household(scope: Scope, query):
+    """Per municipality and for the region, the households of ``query`` (hid, stage)."""
+    cte = query.cte("at_stage").prefix_with("MATERIALIZED")
     cols = [cte.c.stage, func.count().label("n")]
     per = (
         select(hm.c.municipality_code.label("code"), *cols)
