@@ -29,6 +29,7 @@ from lotsen import clock
 from lotsen.accounts.models import Role, User
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp
+from lotsen.households.milestones import rebuild_milestones
 from lotsen.households.models import Household, StageChange, household_municipality
 
 LADDER = ["new", "contacted", "planning", "visit", "decided", "moved_in"]
@@ -112,6 +113,8 @@ def add_history(followups_per: int) -> dict:
                 )
             )
         db.session.commit()
+    rebuild_milestones()  # the bulk inserts bypassed change_stage, which keeps them
+    db.session.commit()
     analyze()
     return {
         "stage_changes": n_changes + len(rows),
@@ -173,9 +176,15 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a tenth of the volume")
     parser.add_argument("--db", choices=("both", "sqlite", "postgresql"), default="both")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--contacts-per",
+        type=int,
+        default=10,
+        help="contacts per household (the figures do not read them; seeding them is slow)",
+    )
     args = parser.parse_args()
     n = 10_000 if args.quick else 100_000
-    per, followups_per = 10, 3
+    per, followups_per = args.contacts_per, 3
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     result = {"households": n, "contacts": n * per, "follow_ups": n * followups_per}
     for kind in kinds:

@@ -4,6 +4,7 @@ from lotsen.accounts.models import LoginAttempt, RecoveryCode, User, user_extra_
 from lotsen.audit.models import AuditEntry
 from lotsen.contacts.models import Contact
 from lotsen.followups.models import FollowUp, RuleSetting
+from lotsen.households.milestones import HouseholdMilestone
 from lotsen.households.models import (
     Household,
     HouseholdEvent,
@@ -39,6 +40,7 @@ __all__ = [
     "RecoveryCode",
     "RuleSetting",
     "HouseholdEvent",
+    "HouseholdMilestone",
     "HouseholdShare",
     "ImportBatch",
     "ImportMapping",

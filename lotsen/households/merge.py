@@ -8,6 +8,7 @@ from lotsen.contacts.models import Contact
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.followups.services import hand_back_followups
+from lotsen.households.milestones import refresh_milestones
 from lotsen.households.models import Household, HouseholdEvent, HouseholdShare, StageChange
 from lotsen.households.search import build_search_text
 from lotsen.households.services import EDITABLE_FIELDS, HouseholdError
@@ -38,6 +39,7 @@ def merge_households(keep: Household, other: Household, by: User) -> list[str]:
     filled = _fill_empty_fields(keep, other)
     _cancel_rule_followups_keep_has(keep, other)
     _move_history(keep, other)
+    refresh_milestones([keep.id, other.id])  # keep's history now holds both
     _move_members_and_links(keep, other)
     _take_dates(keep, other)
     keep.version += 1

@@ -80,6 +80,8 @@ class Household(db.Model):
         Index("ix_household_primary_stage", "primary_municipality_code", "stage"),
         Index("ix_household_stage_id", "stage", "id"),  # covering: "ids at this stage"
         Index("ix_household_guide_id", "guide_id", "id"),  # covering: "ids of my households"
+        # covering: the pipeline's workload (active households and oldest contact per guide)
+        Index("ix_household_guide_workload", "guide_id", "stage", "last_contact_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,6 +166,8 @@ class Person(db.Model):
     """A member of a household: an adult or a child."""
 
     __tablename__ = "person"
+    # covering: adults and children per household (the funders' figures)
+    __table_args__ = (Index("ix_person_household_kind", "household_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(

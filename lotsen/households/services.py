@@ -15,6 +15,7 @@ from lotsen.accounts.models import Role, User
 from lotsen.audit import audit, diff, snapshot
 from lotsen.extensions import db
 from lotsen.followups.services import hand_back_followups
+from lotsen.households.milestones import refresh_milestones
 from lotsen.households.models import (
     Household,
     HouseholdEvent,
@@ -195,6 +196,7 @@ def create_household(
             target=f"person:{person.id}",
             changes=snapshot(person, PERSON_FIELDS),
         )
+    refresh_milestones([household.id])
     return household
 
 
@@ -264,6 +266,8 @@ def update_household(
         _event(household, EventKind.EDITED, by, data={"changed": changed})
     db.session.flush()
     _audit_update(household, by, before, persons_before)
+    if "source" in changed:
+        refresh_milestones([household.id])
     if {"primary_municipality_code", "other_municipalities"} & set(changed):
         hand_back_followups(by, household=household)
     return changed
@@ -305,6 +309,7 @@ def change_stage(
     if close_reason is not None:
         stage_changes["close_reason"] = [None, close_reason]
     audit("household.stage", by=by, household_id=household.id, changes=stage_changes)
+    refresh_milestones([household.id])
     return change
 
 

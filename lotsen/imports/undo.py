@@ -10,6 +10,7 @@ from lotsen.contacts.models import Contact
 from lotsen.db import utcnow
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp
+from lotsen.households.milestones import HouseholdMilestone
 from lotsen.households.models import (
     Household,
     HouseholdEvent,
@@ -76,7 +77,14 @@ def undo_import(batch: ImportBatch, by: User, now: datetime | None = None) -> tu
         if row.household_id in created:  # its entry no longer counts for that household
             created[row.household_id].history -= 1
     for chunk in chunked(removable):
-        for model in (FollowUp, StageChange, HouseholdEvent, Person, HouseholdShare):
+        for model in (
+            FollowUp,
+            StageChange,
+            HouseholdMilestone,
+            HouseholdEvent,
+            Person,
+            HouseholdShare,
+        ):
             db.session.execute(
                 delete(model)
                 .where(model.household_id.in_(chunk))

@@ -1,28 +1,30 @@
 """The dashboard's and the funder report's figures: a fixed handful of SQL aggregate
-queries over the stage history, whatever the number of households."""
+queries, whatever the number of households, over the households' milestone rows (first
+arrival at each stage, kept with the stage history: lotsen.households.milestones) and,
+for a past day's stages, the history itself."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, literal, null, select, union_all
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import True_
 
 from lotsen import clock
 from lotsen.access import household_scope, ids_in_municipalities
 from lotsen.accounts.models import Role, User
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
-from lotsen.households.models import Household, Person, StageChange, household_municipality
+from lotsen.households.milestones import HouseholdMilestone as M
+from lotsen.households.milestones import reached_at
+from lotsen.households.models import Household, Person, household_municipality
 from lotsen.households.vocab import PersonKind, Stage
 from lotsen.pipeline.history import (
     ACTIVE,
     LADDER,
-    at_least,
     day_start,
     days_between,
-    first_reached,
     is_today_or_later,
-    ladder_rank,
     period_bounds,
     stage_on,
 )
@@ -47,12 +49,27 @@ class Scope:
         return period_bounds(self.since, self.until)
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        conds = [household_scope(self.user)]
+        """Conditions on Household; empty when every household counts, so that a figure
+        that needs nothing else of the household can leave it out of its query."""
+        visible = household_scope(self.user)
+        conds = [] if isinstance(visible, True_) else [visible]
         if self.municipality:
             conds.append(Household.id.in_(ids_in_municipalities([self.municipality])))
         if self.source:
             conds.append(Household.source == self.source)
         return conds
+
+    def narrow(self, query):
+        """``query`` over milestone rows limited to this scope: the source and municipality
+        from the row and its id, the households only read for a guide's visibility."""
+        if self.source:
+            query = query.where(M.source == self.source)
+        if self.municipality:
+            query = query.where(M.household_id.in_(ids_in_municipalities([self.municipality])))
+        visible = household_scope(self.user)
+        if not isinstance(visible, True_):
+            query = query.join(Household, Household.id == M.household_id).where(visible)
+        return query
 
     def row_codes(self) -> list[str] | None:
         """The municipalities that get a row (None: all)."""
@@ -132,12 +149,59 @@ def _by_municipality(cte, columns, scope: Scope):
 
 def stage_table(scope: Scope) -> dict[str | None, dict[str, int]]:
     """{code or None (region): {stage: households}} at the end of the period."""
-    if is_today_or_later(scope.until):
-        stage = Household.stage
+    if is_today_or_later(scope.until) and not scope.conditions():
+        statement = _stages_now(scope)
+    elif is_today_or_later(scope.until):  # a narrowed scope, tested once per household
+        query = select(Household.id.label("hid"), Household.stage.label("stage"))
+        statement = _stages_per_household(scope, query.where(*scope.conditions()))
     else:
-        stage = stage_on(day_start(scope.until + timedelta(days=1)))
-    base = select(Household.id.label("hid"), stage.label("stage")).where(*scope.conditions())
-    cte = base.cte("at_stage").prefix_with("MATERIALIZED")
+        statement = _stages_on(scope, day_start(scope.until + timedelta(days=1)))
+    table: dict[str | None, dict[str, int]] = {}
+    for code, st, n in db.session.execute(statement):
+        row = table.setdefault(code, {})
+        key = str(Stage(st).value)
+        row[key] = row.get(key, 0) + n
+    return table
+
+
+def _stages_now(scope: Scope):
+    """The current stages of every household: per primary municipality and for the region
+    straight from the household indexes, plus the other municipalities a household is interested in
+    (household_municipality holds the primary one too, so it is left out there)."""
+    conds = scope.conditions()
+    codes = scope.row_codes()
+    count = func.count().label("n")
+    primary = select(Household.primary_municipality_code.label("code"), Household.stage, count)
+    others = (
+        select(hm.c.municipality_code.label("code"), Household.stage, count)
+        .select_from(Household)
+        .join(
+            hm,
+            and_(
+                hm.c.household_id == Household.id,
+                hm.c.municipality_code != Household.primary_municipality_code,
+            ),
+        )
+        .group_by(hm.c.municipality_code, Household.stage)
+    )
+    if codes is not None:
+        primary = primary.where(Household.primary_municipality_code.in_(codes))
+        others = others.where(hm.c.municipality_code.in_(codes))
+    primary = primary.where(*conds).group_by(Household.primary_municipality_code, Household.stage)
+    region = select(null().label("code"), Household.stage, count).where(*conds)
+    return union_all(primary, others.where(*conds), region.group_by(Household.stage))
+
+
+def _stages_on(scope: Scope, moment: datetime):
+    """The stages just before ``moment`` as the history says; a household without history
+    (so without a milestone row) had no stage then."""
+    stage = stage_on(moment, milestones=True).label("stage")
+    return _stages_per_household(scope, scope.narrow(select(M.household_id.label("hid"), stage)))
+
+
+def _stages_per_household(scope: Scope, query):
+    """Per municipality and for the region, the households of ``query`` (hid, stage)."""
+    cte = query.cte("at_stage").prefix_with("MATERIALIZED")
     cols = [cte.c.stage, func.count().label("n")]
     per = (
         select(hm.c.municipality_code.label("code"), *cols)
@@ -154,30 +218,24 @@ def stage_table(scope: Scope) -> dict[str | None, dict[str, int]]:
         .where(cte.c.stage.is_not(None))
         .group_by(cte.c.stage)
     )
-    table: dict[str | None, dict[str, int]] = {}
-    for code, st, n in db.session.execute(union_all(per, region)):
-        table.setdefault(code, {})[str(Stage(st).value)] = n
-    return table
+    return union_all(per, region)
 
 
 # --- the funnel of the period's new interests ------------------------------------------
 
 
 def _cohort_ranks(scope: Scope):
-    """Per household whose interest was registered in the period: the highest stage of the
-    ladder it had reached by the period's end (-1: only Closed)."""
+    """Per household whose interest was registered in the period: whether it had reached
+    (at least) each stage of the ladder by the period's end, r1 (Contacted) to r5."""
     start, end = scope.bounds
-    cohort = first_reached(Stage.NEW, start, end).subquery("cohort")
+    reached = [
+        case((reached_at(stage) < end, 1), else_=0).label(f"r{i}")
+        for i, stage in enumerate(LADDER)
+        if i
+    ]
+    query = select(M.household_id.label("hid"), M.source.label("source"), *reached)
     return (
-        select(
-            StageChange.household_id.label("hid"),
-            Household.source.label("source"),
-            func.max(ladder_rank(StageChange.to_stage)).label("top"),
-        )
-        .join(cohort, cohort.c.household_id == StageChange.household_id)
-        .join(Household, Household.id == StageChange.household_id)
-        .where(StageChange.at < end, *scope.conditions())
-        .group_by(StageChange.household_id, Household.source)
+        scope.narrow(query.where(M.interest_at >= start, M.interest_at < end))
         .cte("ranks")
         .prefix_with("MATERIALIZED")  # used twice: computed once
     )
@@ -190,8 +248,7 @@ def funnel_and_sources(scope: Scope) -> tuple[dict[str | None, list[int]], list]
     ranks = _cohort_ranks(scope)
     columns = [func.count().label("r0")]  # New: every member of the cohort, closed or not
     columns += [
-        func.coalesce(func.sum(case((ranks.c.top >= i, 1), else_=0)), 0).label(f"r{i}")
-        for i in range(1, len(LADDER))
+        func.coalesce(func.sum(ranks.c[f"r{i}"]), 0).label(f"r{i}") for i in range(1, len(LADDER))
     ]
     per = (
         select(hm.c.municipality_code.label("code"), ranks.c.source, *columns)
@@ -220,16 +277,9 @@ def funnel_and_sources(scope: Scope) -> tuple[dict[str | None, list[int]], list]
 def new_per_month(scope: Scope) -> list[tuple[Bucket, int]]:
     buckets = months(scope.since, scope.until)
     start, end = scope.bounds
-    firsts = first_reached(Stage.NEW, start, end).subquery("firsts")
-    bucket = _bucket_case(firsts.c.first_at, buckets).label("b")
-    rows = dict(
-        db.session.execute(
-            select(bucket, func.count())
-            .join(Household, Household.id == firsts.c.household_id)
-            .where(*scope.conditions())
-            .group_by(bucket)
-        ).all()
-    )
+    bucket = _bucket_case(M.interest_at, buckets).label("b")
+    query = select(bucket, func.count()).where(M.interest_at >= start, M.interest_at < end)
+    rows = dict(db.session.execute(scope.narrow(query).group_by(bucket)).all())
     return [(b, rows.get(i, 0)) for i, b in enumerate(buckets)]
 
 
@@ -251,11 +301,11 @@ def _moved_in_cte(scope: Scope, buckets: list[Bucket] | None = None):
     """The households that first reached Moved in during the period, with their members
     counted and (given ``buckets``) the bucket of their arrival."""
     start, end = scope.bounds
-    firsts = first_reached(Stage.MOVED_IN, start, end).subquery("firsts")
     cols = [
-        firsts.c.household_id.label("hid"),
-        firsts.c.first_at,
-        Household.source.label("source"),
+        M.household_id.label("hid"),
+        M.moved_in_at.label("first_at"),
+        M.contacted_at.label("contacted_at"),
+        M.source.label("source"),
         func.coalesce(func.sum(case((Person.kind == PersonKind.ADULT, 1), else_=0)), 0).label(
             "adults"
         ),
@@ -264,13 +314,16 @@ def _moved_in_cte(scope: Scope, buckets: list[Bucket] | None = None):
         ),
     ]
     if buckets is not None:
-        cols.append(_bucket_case(firsts.c.first_at, buckets).label("b"))
-    return (
+        cols.append(_bucket_case(M.moved_in_at, buckets).label("b"))
+    query = (
         select(*cols)
-        .join(Household, Household.id == firsts.c.household_id)
-        .outerjoin(Person, Person.household_id == firsts.c.household_id)
-        .where(*scope.conditions())
-        .group_by(firsts.c.household_id, firsts.c.first_at, Household.source)
+        .select_from(M)
+        .outerjoin(Person, Person.household_id == M.household_id)
+        .where(M.moved_in_at >= start, M.moved_in_at < end)
+    )
+    return (
+        scope.narrow(query)
+        .group_by(M.household_id, M.moved_in_at, M.contacted_at, M.source)
         .cte("moved")
         .prefix_with("MATERIALIZED")
     )
@@ -315,16 +368,7 @@ def median_days_to_move(scope: Scope) -> float | None:
     """Median days from first contact (first reaching Contacted) to first moving in, over
     the households that moved in during the period."""
     moved = _moved_in_cte(scope)
-    contact = (
-        select(StageChange.household_id, func.min(StageChange.at).label("at"))
-        .where(
-            StageChange.to_stage.in_(at_least(Stage.CONTACTED)),
-            StageChange.household_id.in_(select(moved.c.hid)),
-        )
-        .group_by(StageChange.household_id)
-        .subquery("contact")
-    )
-    days = days_between(moved.c.first_at, contact.c.at).label("d")
+    days = days_between(moved.c.first_at, moved.c.contacted_at).label("d")
     ordered = (
         select(
             days,
@@ -332,7 +376,7 @@ def median_days_to_move(scope: Scope) -> float | None:
             func.count().over().label("n"),
         )
         .select_from(moved)
-        .join(contact, contact.c.household_id == moved.c.hid)
+        .where(moved.c.contacted_at.is_not(None))
         .subquery("ordered")
     )
     # the middle row, or the mean of the two middle rows
@@ -373,18 +417,15 @@ def workload(scope: Scope, now: datetime | None = None) -> list[Workload]:
         oldest = oldest if oldest is None or oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
         days = (today - local_date(oldest)).days if oldest else None
         rows[uid] = Workload(uid, name, active=n, last_contact=oldest, days_since=days)
-    overdue = db.session.execute(
+    overdue = (
         select(User.id, User.name, func.count())
         .select_from(FollowUp)
-        .join(Household, Household.id == FollowUp.household_id)
         .join(User, User.id == FollowUp.assignee_id)
-        .where(
-            FollowUp.status == FollowUpStatus.OPEN,
-            FollowUp.due_on < today,
-            *scope.conditions(),
-        )
-        .group_by(User.id, User.name)
+        .where(FollowUp.status == FollowUpStatus.OPEN, FollowUp.due_on < today)
     )
+    if conds := scope.conditions():
+        overdue = overdue.join(Household, Household.id == FollowUp.household_id).where(*conds)
+    overdue = db.session.execute(overdue.group_by(User.id, User.name))
     for uid, name, n in overdue:
         rows.setdefault(uid, Workload(uid, name)).overdue = n
     return sorted(rows.values(), key=lambda w: w.name)

@@ -1,5 +1,7 @@
 """SQL building blocks over the stage history: what a household's stage was on a date,
-when it first reached a stage. Every pipeline figure is built from these.
+when it first reached a stage. The household lists behind the dashboard's numbers use
+them; the figures read the same facts from the milestone rows kept with the history
+(lotsen.households.milestones).
 
 "Reached" means reached *at least*: a household that went from New straight to Planning has
 reached Contacted too, and one that moved back and forth counts once, at its first arrival.
@@ -8,24 +10,18 @@ Closed is outside the ladder: reaching it is only reaching Closed.
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, case, exists, func, literal, not_, select
+from sqlalchemy import and_, exists, func, not_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from lotsen import clock
 from lotsen.extensions import db
+from lotsen.households.milestones import LADDER, HouseholdMilestone
+from lotsen.households.milestones import stage_on as milestone_stage_on
 from lotsen.households.models import Household, StageChange
 from lotsen.households.vocab import Stage
 from lotsen.workdays import STOCKHOLM
 
-LADDER = (
-    Stage.NEW,
-    Stage.CONTACTED,
-    Stage.PLANNING,
-    Stage.VISIT,
-    Stage.DECIDED,
-    Stage.MOVED_IN,
-)
 ACTIVE = LADDER[:-1]  # a household at one of these still needs its guide
 
 
@@ -45,14 +41,6 @@ def at_least(stage: Stage | str) -> tuple[str, ...]:
     if stage == Stage.CLOSED:
         return (Stage.CLOSED.value,)
     return tuple(s.value for s in LADDER[LADDER.index(stage) :])
-
-
-def ladder_rank(column) -> ColumnElement[int]:
-    """0 (New) to 5 (Moved in); -1 for Closed."""
-    return case(
-        *((column == s.value, i) for i, s in enumerate(LADDER)),
-        else_=literal(-1),
-    )
 
 
 def _reached_before(household_id, stage: Stage | str, moment: datetime) -> ColumnElement[bool]:
@@ -80,33 +68,20 @@ def reached_by(stage: Stage | str, end: datetime, household_id=Household.id) -> 
     return _reached_before(household_id, stage, end)
 
 
-def first_reached(stage: Stage | str, start: datetime, end: datetime) -> Select:
-    """(household_id, first_at) of the households that first reached ``stage`` in
-    [start, end): a range scan of that stage's index over the period, less those that had
-    reached it before (an index look-up each) — never a pass over the whole history."""
-    where = [StageChange.at >= start, StageChange.at < end]
-    if Stage(stage) == Stage.NEW:
-        where.append(StageChange.from_stage.is_(None))
-    else:
-        where.append(StageChange.to_stage.in_(at_least(stage)))
-    return (
-        select(StageChange.household_id, func.min(StageChange.at).label("first_at"))
-        .where(*where, not_(_reached_before(StageChange.household_id, stage, start)))
-        .group_by(StageChange.household_id)
-    )
-
-
-def stage_on(moment: datetime) -> ColumnElement:
+def stage_on(moment: datetime, milestones: bool = False) -> ColumnElement:
     """The household's stage just before ``moment`` as its history says (None if it did not
-    exist yet)."""
+    exist yet). With ``milestones`` the query reads HouseholdMilestone, whose row answers
+    without a search for most households (lotsen.households.milestones.stage_on)."""
     sc = aliased(StageChange)
-    return (
+    owner = HouseholdMilestone.household_id if milestones else Household.id
+    looked_up = (
         select(sc.to_stage)
-        .where(sc.household_id == Household.id, sc.at < moment)
+        .where(sc.household_id == owner, sc.at < moment)
         .order_by(sc.at.desc(), sc.id.desc())
         .limit(1)
         .scalar_subquery()
     )
+    return milestone_stage_on(moment, looked_up) if milestones else looked_up
 
 
 def is_today_or_later(day: date) -> bool:
