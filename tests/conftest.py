@@ -48,6 +48,8 @@ def pytest_generate_tests(metafunc):
         names = ["sqlite", "postgresql"] if chosen == "all" else [chosen]
         if metafunc.definition.get_closest_marker("sqlite_only"):
             names = [n for n in names if n == "sqlite"]
+        if metafunc.definition.get_closest_marker("postgresql_only"):
+            names = [n for n in names if n == "postgresql"]
         metafunc.parametrize("database", names, indirect=True, scope="session")
 
 

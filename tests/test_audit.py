@@ -366,9 +366,8 @@ def test_no_route_changes_or_deletes_entries(app):
             assert rule.methods - {"GET", "HEAD", "OPTIONS"} == set(), rule
 
 
+@pytest.mark.postgresql_only  # the trigger is PostgreSQL's
 def test_postgresql_refuses_update_and_delete_of_entries(app_ctx, region):
-    if db.session.get_bind().dialect.name != "postgresql":
-        pytest.skip("the trigger is PostgreSQL's")
     audit("household.view", by=region.coordinator, household_id=1)
     db.session.flush()
     for statement in (
