@@ -229,32 +229,31 @@ def get_municipal_or_404(model, object_id: int, change: bool = False):
     return obj
 
 
+def _row_of_visible_household_or_404(model, object_id: int):
+    """A row of ``model`` (with a ``household_id``) if the current user may see its
+    household; 404 otherwise."""
+    obj = db.session.scalars(
+        select(model)
+        .join(Household, Household.id == model.household_id)
+        .where(model.id == object_id, household_visible(current_user))
+    ).one_or_none()
+    if obj is None:
+        abort(404)
+    return obj
+
+
 def get_match_or_404(match_id: int):
     """A match if the current user may see its household; 404 otherwise."""
     from lotsen.matching.models import Match
 
-    match = db.session.scalars(
-        select(Match)
-        .join(Household, Household.id == Match.household_id)
-        .where(Match.id == match_id, household_visible(current_user))
-    ).one_or_none()
-    if match is None:
-        abort(404)
-    return match
+    return _row_of_visible_household_or_404(Match, match_id)
 
 
 def get_followup_or_404(followup_id: int):
     """The follow-up if the current user may see its household; 404 otherwise."""
     from lotsen.followups.models import FollowUp
 
-    followup = db.session.scalars(
-        select(FollowUp)
-        .join(Household, Household.id == FollowUp.household_id)
-        .where(FollowUp.id == followup_id, household_visible(current_user))
-    ).one_or_none()
-    if followup is None:
-        abort(404)
-    return followup
+    return _row_of_visible_household_or_404(FollowUp, followup_id)
 
 
 def importable_municipalities(user: User) -> set[str] | None:

@@ -84,19 +84,25 @@ def search():
 # -- right of access ---------------------------------------------------------------------------
 
 
-@bp.route("/households/<int:household_id>/access")
-@allow(*HOUSEHOLD_ROLES)
-@with_household
-def access_document(household: Household):
-    """Everything held about the household, as a document that prints well (to PDF)."""
+def _logged_record(household: Household, fmt: str) -> dict:
+    """The household's complete record; handing it out is logged."""
     record = household_record(household)
     audit(
         "household.access_export",
         by=current_user,
         household_id=household.id,
-        changes={"format": "html"},
+        changes={"format": fmt},
     )
     db.session.commit()
+    return record
+
+
+@bp.route("/households/<int:household_id>/access")
+@allow(*HOUSEHOLD_ROLES)
+@with_household
+def access_document(household: Household):
+    """Everything held about the household, as a document that prints well (to PDF)."""
+    record = _logged_record(household, "html")
     sections = [
         (name, section_title(name), rows)
         for name, rows in record.items()
@@ -112,14 +118,7 @@ def access_document(household: Household):
 @with_household
 def access_json(household: Household):
     """The same data as JSON, for a person who wants it machine-readable."""
-    record = household_record(household)
-    audit(
-        "household.access_export",
-        by=current_user,
-        household_id=household.id,
-        changes={"format": "json"},
-    )
-    db.session.commit()
+    record = _logged_record(household, "json")
     body = json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True)
     return Response(
         body,
