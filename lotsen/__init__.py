@@ -85,8 +85,13 @@ def register_migrations(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from lotsen.accounts.routes import bp as accounts_bp
     from lotsen.admin.routes import bp as admin_bp
+    from lotsen.audiences import bp as audiences_bp
+    from lotsen.audiences import routes as _audience_routes  # noqa: F401
     from lotsen.audit.routes import bp as audit_bp
     from lotsen.contacts.routes import bp as contacts_bp
+    from lotsen.events import bp as events_bp
+    from lotsen.events import capture, outcomes, public, routes  # noqa: F401  (their views)
+    from lotsen.events import public_bp as event_public_bp
     from lotsen.followups.routes import bp as followups_bp
     from lotsen.health import bp as health_bp
     from lotsen.households.routes import bp as households_bp
@@ -111,6 +116,9 @@ def register_blueprints(app: Flask) -> None:
         pipeline_bp,
         audit_bp,
         privacy_bp,
+        events_bp,
+        event_public_bp,
+        audiences_bp,
     ):
         app.register_blueprint(bp)
 

@@ -273,3 +273,59 @@ def get_import_batch_or_404(batch_id: int):
     ):
         abort(404)
     return batch
+
+
+# Events belong to the municipalities taking part. A coordinator manages every event; a
+# guide manages those of their municipalities and those they are responsible staff of; a
+# communicator sees every event and its aggregate figures but no household behind them.
+EVENT_ROLES = (Role.GUIDE, Role.COORDINATOR, Role.COMMUNICATOR)
+
+
+def event_manageable(user: User) -> ColumnElement[bool]:
+    """SQL condition for the events ``user`` may change (and whose sign-ups they handle)."""
+    from lotsen.events.models import Event, event_municipality, event_staff
+
+    if user.role == Role.COORDINATOR:
+        return true()
+    if user.role != Role.GUIDE:
+        return false()
+    return or_(
+        exists().where(
+            event_municipality.c.event_id == Event.id,
+            event_municipality.c.municipality_code.in_(sorted(user.municipality_codes)),
+        ),
+        exists().where(event_staff.c.event_id == Event.id, event_staff.c.user_id == user.id),
+    )
+
+
+def get_event_or_404(event_id: int, manage: bool = True):
+    """An event the current user may manage (``manage=False``: may see: every staff role
+    that works with events sees every event); 404 otherwise."""
+    from lotsen.events.models import Event
+
+    condition = event_manageable(current_user) if manage else true()
+    if current_user.role not in EVENT_ROLES:
+        condition = false()
+    event = db.session.scalars(select(Event).where(Event.id == event_id, condition)).one_or_none()
+    if event is None:
+        abort(404)
+    return event
+
+
+def get_signup_or_404(signup_id: int):
+    """A sign-up of a household the current user may see, at an event they manage."""
+    from lotsen.events.models import Event, EventSignup
+
+    signup = db.session.scalars(
+        select(EventSignup)
+        .join(Household, Household.id == EventSignup.household_id)
+        .join(Event, Event.id == EventSignup.event_id)
+        .where(
+            EventSignup.id == signup_id,
+            household_visible(current_user),
+            event_manageable(current_user),
+        )
+    ).one_or_none()
+    if signup is None:
+        abort(404)
+    return signup

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from lotsen.contacts.models import CHANNEL_LABELS, DIRECTION_LABELS
 from lotsen.db import utcnow
+from lotsen.events.vocab import label as event_label
 from lotsen.households.forms import field_label
 from lotsen.households.vocab import label
 from lotsen.workdays import local_date
@@ -101,4 +102,5 @@ def register_template_helpers(app: Flask) -> None:
         phone=phone,
         country_name=country_name,
         field_label=field_label,
+        event_label=event_label,
     )

@@ -3,6 +3,14 @@
 from lotsen.accounts.models import LoginAttempt, RecoveryCode, User, user_extra_municipality
 from lotsen.audit.models import AuditEntry
 from lotsen.contacts.models import Contact
+from lotsen.events.models import (
+    Audience,
+    Event,
+    EventSignup,
+    LeadCapture,
+    event_municipality,
+    event_staff,
+)
 from lotsen.followups.models import FollowUp, RuleSetting
 from lotsen.households.milestones import HouseholdMilestone
 from lotsen.households.models import (
@@ -25,6 +33,12 @@ from lotsen.privacy.models import Consent, DisposalHold
 from lotsen.regions.models import Municipality
 
 __all__ = [
+    "Audience",
+    "Event",
+    "EventSignup",
+    "LeadCapture",
+    "event_municipality",
+    "event_staff",
     "AuditEntry",
     "Consent",
     "Contact",

@@ -14,6 +14,8 @@ class Role(enum.StrEnum):
     GUIDE = "guide"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
+    # Sees events and aggregate figures, builds newsletter audiences; no household pages.
+    COMMUNICATOR = "communicator"
 
 
 user_extra_municipality = Table(

@@ -109,6 +109,10 @@ class Household(db.Model):
 
     source: Mapped[Source | None] = mapped_column(str_enum(Source), index=True)
     source_detail: Mapped[str | None] = mapped_column(String(200))
+    # The first event (fair, webinar, visit trip) that brought the household. No foreign key:
+    # SQLite can add one only by copying this table (which drops its search triggers); events
+    # are never deleted (they are cancelled), so the id always names one.
+    first_event_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     stage: Mapped[Stage] = mapped_column(str_enum(Stage), default=Stage.NEW)
     close_reason: Mapped[CloseReason | None] = mapped_column(str_enum(CloseReason))

@@ -91,6 +91,8 @@ class EventKind(enum.StrEnum):
     POSSIBLE_DUPLICATE = "possible_duplicate"  # same phone as another household, not e-mail
     FOLLOWUPS_MOVED = "followups_moved"  # open follow-ups went to someone who sees it
     IMPORTED = "imported"  # created from, or a row attached by, a spreadsheet import
+    EVENT_SIGNUP = "event_signup"  # signed up for an event (data: event, status, channel)
+    EVENT_ATTENDANCE = "event_attendance"  # a sign-up's status changed (attended, no-show …)
 
 
 class TimelineKind(enum.StrEnum):

@@ -34,6 +34,8 @@ class InterestSubmission(db.Model):
     household_id: Mapped[int | None] = mapped_column(
         ForeignKey("household.id", ondelete="SET NULL")
     )
+    # Set when sent through an event's public sign-up page: confirming signs up for it.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
 
     def __repr__(self) -> str:
         return f"<InterestSubmission {self.id} {self.status} {self.email}>"

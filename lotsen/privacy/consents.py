@@ -24,6 +24,9 @@ HOW_LABELS = {
     ConsentHow.EMAIL: _l("E-mail"),
     ConsentHow.PHONE: _l("Phone"),
     ConsentHow.IMPORT: _l("Import"),
+    ConsentHow.UNSUBSCRIBE: _l("Unsubscribe link"),
+    ConsentHow.EVENT_FORM: _l("Event sign-up page"),
+    ConsentHow.CAPTURE: _l("At the stand"),
 }
 LEGAL_BASIS_LABELS = {
     LegalBasis.PUBLIC_TASK: _l("Public-interest task"),

@@ -8,7 +8,8 @@ from lotsen.privacy.consents import HOW_LABELS, LEGAL_BASIS_LABELS, PURPOSE_LABE
 from lotsen.privacy.models import ConsentHow
 from lotsen.urls import MAX_ID
 
-STAFF_HOW = [h for h in ConsentHow if h not in (ConsentHow.INTEREST_FORM, ConsentHow.IMPORT)]
+# Ways staff record by hand; the others are recorded by the form, import, unsubscribe link …
+STAFF_HOW = [ConsentHow.FORM, ConsentHow.IN_PERSON, ConsentHow.EMAIL, ConsentHow.PHONE]
 
 
 class ConsentForm(BaseForm):

@@ -24,6 +24,9 @@ class ConsentHow(enum.StrEnum):
     EMAIL = "email"
     PHONE = "phone"
     IMPORT = "import"
+    UNSUBSCRIBE = "unsubscribe"  # the newsletter's unsubscribe link (withdrawal only)
+    EVENT_FORM = "event_form"  # an event's public sign-up page
+    CAPTURE = "capture"  # ticked by the visitor at the stand, on the guide's screen
 
 
 class LegalBasis(enum.StrEnum):

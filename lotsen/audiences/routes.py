@@ -1,0 +1,3 @@
+"""(to be written)"""
+
+from lotsen.audiences import bp  # noqa: F401

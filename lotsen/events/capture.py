@@ -1,0 +1,3 @@
+"""(to be written)"""
+
+from lotsen.events import bp, public_bp  # noqa: F401
