@@ -122,7 +122,7 @@ def test_page_speaks_the_readers_language_and_says_the_time_zone(client, make_cl
     english = make_client().get("/events/emigratiebeurs", headers={"Accept-Language": "en"})
     text = english.get_data(as_text=True)
     assert "Träffa lotsarna." in text  # no English text: the Swedish one
-    assert "Saturday, 12 December 2026" in text and "Swedish time, CET" in text
+    assert "Saturday, December 12, 2026" in text and "Swedish time, CET" in text
     assert "Fair" in text and "Sign up" in text
     assert "<script" not in text  # no JavaScript needed
 
@@ -200,24 +200,25 @@ def test_confirmation_mail_carries_the_ics_invitation(client, region, public, sm
     assert str(entry["SUMMARY"]) == "Emigratiebeurs Houten"
     assert str(entry["LOCATION"]) == "Expo Houten, Niederlande"
     assert "/events/emigratiebeurs" in str(entry["URL"])
-    assert "Meet the guides" in str(entry["DESCRIPTION"])  # no German text: the English one
+    assert "Träffa lotsarna" in str(entry["DESCRIPTION"])  # no German text: the Swedish one
 
 
 def test_capacity_waiting_list_and_cancel_link_promotes(client, region, public, smtp):
     event = make_event(capacity=3)
     assert "3 places left." in client.get("/events/emigratiebeurs?lang=en").get_data(as_text=True)
-    first, _ = sign_up_and_confirm(client, smtp, event, email="a@example.org", people="2")
+    first, _ = sign_up_and_confirm(
+        client, smtp, event, email="a@example.org", people="2", language="en"
+    )
     page = client.get("/events/emigratiebeurs?lang=en").get_data(as_text=True)
     assert "1 place left." in page
     second, page = sign_up_and_confirm(
-        client, smtp, event, email="b@example.org", phone=None, people="2"
+        client, smtp, event, email="b@example.org", phone=None, people="2", language="en"
     )
     assert "you are on the waiting list" in page
     assert "You are on the waiting list" in str(second[-1]["Subject"])
     assert list(second[-1].iter_attachments()) == []  # no invitation for the waiting list
-    assert "The event is full" in client.get("/events/emigratiebeurs?lang=en").get_data(
-        as_text=True
-    )
+    page = client.get("/events/emigratiebeurs?lang=en").get_data(as_text=True)
+    assert "1 place left." in page  # too few for two people
     statuses = db.session.execute(
         select(Household.email, EventSignup.status)
         .join(Household, Household.id == EventSignup.household_id)
@@ -317,7 +318,7 @@ def test_event_closed_between_form_and_confirmation(client, public, smtp):
         ({"people": "0"}, "Geben Sie eine Zahl von 1 bis 10 an."),
         ({"people": "11"}, "Geben Sie eine Zahl von 1 bis 10 an."),
         ({"people": "viele"}, "Geben Sie eine Zahl von 1 bis 10 an."),
-        ({"consent": None}, "Wir brauchen Ihre Einwilligung"),
+        ({"consent": None}, "Wir brauchen Ihre Zustimmung"),
         ({"first_name": "x" * 81}, "80"),
     ],
 )
@@ -374,11 +375,12 @@ def _registered(event, email, status=SignupStatus.REGISTERED, language="nl"):
 def test_reminder_the_day_before_is_sent_once(app_ctx, smtp, frozen):
     event = make_event()  # Saturday 12 December, 10:00
     other = make_event(slug="webinar", kind=EventType.WEBINAR, starts_at=STARTS + timedelta(days=1))
-    off = make_event(slug="inställt", status=EventStatus.CANCELLED)
+    off = make_event(slug="installt")
     _registered(event, "kommer@example.nl")
     _registered(event, "avbokad@example.nl", SignupStatus.CANCELLED)
     _registered(other, "sondag@example.nl")
     _registered(off, "installt@example.nl")
+    off.status = EventStatus.CANCELLED
     db.session.commit()
 
     friday_morning = datetime(2026, 12, 11, 9, 0, tzinfo=UTC)  # 10:00 in Sweden
@@ -410,3 +412,11 @@ def test_reminder_job_is_scheduled_at_a_swedish_morning_hour(app):
     trigger = triggers(app.config)["event-reminders"]
     assert str(trigger.timezone) == "Europe/Stockholm"
     assert "hour='10'" in str(trigger)
+
+
+def test_full_event_offers_the_waiting_list(client, public):
+    event = make_event(capacity=1)
+    _registered(event, "first@example.nl")
+    db.session.commit()
+    page = client.get("/events/emigratiebeurs?lang=nl").get_data(as_text=True)
+    assert "Het evenement is vol" in page and 'name="email"' in page
