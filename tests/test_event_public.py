@@ -420,3 +420,44 @@ def test_full_event_offers_the_waiting_list(client, public):
     db.session.commit()
     page = client.get("/events/emigratiebeurs?lang=nl").get_data(as_text=True)
     assert "Het evenement is vol" in page and 'name="email"' in page
+
+
+def test_outbox_mails_carry_attachments_and_headers_over_the_wire(app_ctx, smtp):
+    from lotsen.notifications.services import Mail, enqueue
+
+    mail = Mail(
+        key="with-parts",
+        kind="test",
+        to="a@example.org",
+        subject="Hej",
+        body="Åsele",
+        attachments=[
+            {
+                "filename": "a.ics",
+                "content_type": "text/calendar; method=PUBLISH",
+                "content": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+            }
+        ],
+        headers={"List-Unsubscribe": "<https://example.org/u/1>"},
+    )
+    enqueue(mail, utcnow())
+    enqueue(Mail(key="plain", kind="test", to="b@example.org", subject="s", body="b"), utcnow())
+    db.session.commit()
+    dispatch_outbox(utcnow())
+    sent = {m["To"]: m for m in smtp.messages}
+    parts = sent["a@example.org"]
+    assert parts["List-Unsubscribe"] == "<https://example.org/u/1>"
+    assert parts.get_body(("plain",)).get_content().strip() == "Åsele"
+    (ics,) = parts.iter_attachments()
+    assert ics.get_content_type() == "text/calendar" and ics.get_param("method") == "PUBLISH"
+    assert ics.get_filename() == "a.ics" and "BEGIN:VCALENDAR" in ics.get_content()
+    assert not sent["b@example.org"].is_multipart()
+    with pytest.raises(ValueError):
+        Mail(
+            key="x",
+            kind="t",
+            to="c@example.org",
+            subject="s",
+            body="b",
+            headers={"X-Evil": "a\r\nBcc: everyone@example.org"},
+        )

@@ -9,6 +9,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
+from lotsen.accounts.models import User
 from lotsen.events.ics import invitation_attachment, place_text, when_text, zone_text
 from lotsen.events.models import Event, EventSignup
 from lotsen.events.signups import set_status, sign_up
@@ -194,9 +195,11 @@ def may_cancel(signup: EventSignup, now: datetime) -> bool:
     )
 
 
-def cancel_signup(signup: EventSignup, now: datetime) -> list[EventSignup]:
-    """The person cancels through their link: the place goes to the waiting list, and each
-    person who got one is mailed. Returns those promoted."""
+def cancel_signup(
+    signup: EventSignup, now: datetime, *, by: User | None = None
+) -> list[EventSignup]:
+    """Cancel (the person through their link, or ``by`` staff): the place goes to the
+    waiting list, and each person who got one is mailed. Returns those promoted."""
     if not may_cancel(signup, now):
         return []
     waiting = set(
@@ -207,7 +210,7 @@ def cancel_signup(signup: EventSignup, now: datetime) -> list[EventSignup]:
             )
         )
     )
-    set_status(signup, SignupStatus.CANCELLED, by=None, now=now)
+    set_status(signup, SignupStatus.CANCELLED, by=by, now=now)
     promoted = list(
         db.session.scalars(
             select(EventSignup).where(
