@@ -226,6 +226,8 @@ def test_capacity_waiting_list_and_cancel_link_promotes(client, region, public, 
     ).all()
     assert statuses == [("a@example.org", "registered"), ("b@example.org", "waitlisted")]
 
+    leave = client.get(link_in(second[-1], "cancel")).get_data(as_text=True)
+    assert "Do you want to leave the waiting list?" in leave
     cancel = link_in(first[-1], "cancel")
     assert "Cancel my sign-up" in client.get(cancel).get_data(as_text=True)
     assert count(EventSignup, EventSignup.status == "cancelled") == 0  # a GET changes nothing

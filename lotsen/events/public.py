@@ -143,6 +143,7 @@ def cancel(token: str):
         cancel_signup(signup, now)
         db.session.commit()
         return render_template("events/public_cancel.html", done=True, **shown)
+    waiting = signup.status == SignupStatus.WAITLISTED
     return render_template(
-        "events/public_cancel.html", done=False, too_late=False, token=token, **shown
+        "events/public_cancel.html", done=False, too_late=False, waiting=waiting, **shown
     )
