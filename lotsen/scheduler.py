@@ -43,8 +43,8 @@ def triggers(config) -> dict[str, object]:
             timezone=STOCKHOLM,
         ),
         "event-reminders": CronTrigger(  # the day before an event, at a fixed Swedish time
-            hour=int(config.get("SCHEDULER_EVENT_REMINDER_TIME", "10:00").split(":")[0]),
-            minute=int(config.get("SCHEDULER_EVENT_REMINDER_TIME", "10:00").split(":")[1]),
+            hour=int(config["SCHEDULER_EVENT_REMINDER_TIME"].split(":")[0]),
+            minute=int(config["SCHEDULER_EVENT_REMINDER_TIME"].split(":")[1]),
             timezone=STOCKHOLM,
         ),
         # every weekday; the job itself sends only on the week's first working day

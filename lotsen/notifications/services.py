@@ -146,7 +146,7 @@ def _attachment(part: dict) -> MIMEText:
     """A text attachment; ``content_type`` may carry parameters (``text/calendar;
     method=PUBLISH``)."""
     main, *params = (p.strip() for p in part["content_type"].split(";"))
-    maintype, subtype = main.split("/", 1)
+    subtype = main.split("/", 1)[1]
     mime = MIMEText(part["content"], subtype, "utf-8")
     for param in params:
         key, _, value = param.partition("=")
