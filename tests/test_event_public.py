@@ -463,3 +463,20 @@ def test_outbox_mails_carry_attachments_and_headers_over_the_wire(app_ctx, smtp)
             body="b",
             headers={"X-Evil": "a\r\nBcc: everyone@example.org"},
         )
+
+
+def test_other_events_give_the_source_event_and_staff_cancel_mails_the_promoted(
+    client, region, public, smtp
+):
+    from lotsen.events.optin import cancel_signup
+
+    event = make_event(kind=EventType.VISIT_TRIP, capacity=1)
+    sign_up_and_confirm(client, smtp, event, email="a@example.org", people="1")
+    sign_up_and_confirm(client, smtp, event, email="b@example.org", phone=None, people="1")
+    assert {h.source for h in db.session.scalars(select(Household))} == {"event"}
+    first = db.session.scalars(select(EventSignup).order_by(EventSignup.id)).first()
+    promoted = cancel_signup(first, utcnow(), by=region.coordinator)
+    db.session.commit()
+    dispatch_outbox(utcnow())
+    assert [p.household.email for p in promoted] == ["b@example.org"]
+    assert str(mails_to(smtp, "b@example.org")[-1]["Subject"]).startswith("U hebt een plaats")
