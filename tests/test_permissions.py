@@ -86,6 +86,7 @@ def test_route_matrix(app, client, region, role):
         "listing_id": listing.id,
         "job_id": job.id,
         "match_id": match.id,
+        "slug": "mala-massa",  # an event's public page (public: any answer but a 5xx)
     }
     user = {
         "anonymous": None,
