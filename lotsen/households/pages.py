@@ -29,7 +29,7 @@ from functools import wraps
 from flask import current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lotsen.access import (
@@ -94,13 +94,9 @@ def page_guides() -> list[User]:
         if household is None:
             g.page_guides, g.page_guides_seeing = active_guides(), None
         else:
-            sees = exists(
-                select(Household.id).where(
-                    Household.id == household.id, household_visible_to(User.id)
-                )
-            )
             rows = db.session.execute(
-                select(User, sees.label("sees"))
+                select(User, household_visible_to(User.id).label("sees"))
+                .join(Household, Household.id == household.id)
                 .where(User.role == Role.GUIDE, User.active.is_(True))
                 .order_by(User.name)
             ).all()
