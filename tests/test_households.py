@@ -2,7 +2,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from lotsen.accounts.models import Role
 from lotsen.extensions import db
@@ -433,3 +433,17 @@ def test_a_guides_list_count_is_the_plain_count_up_to_the_cap(app_ctx, region, m
         plain = _capped_count(household_query(guide, f))
         assert _count_visible(guide, f) == plain, (cap, f)
     assert _count_visible(guide, Filters()) == min(cap + 1, 6)
+
+
+def test_the_list_by_last_contact_walks_an_index_in_its_order(app_ctx):
+    """Oldest contact (none) first: PostgreSQL needs NULLS FIRST in the index to walk it in
+    that order; SQLite puts NULLs first anyway."""
+    if db.engine.dialect.name == "postgresql":
+        sql = (
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_household_last_contact_id' "
+            "AND schemaname = current_schema()"
+        )
+        assert "(last_contact_at NULLS FIRST, id)" in db.session.execute(text(sql)).scalar()
+    else:
+        info = db.session.execute(text("PRAGMA index_info(ix_household_last_contact_id)"))
+        assert [row[2] for row in info] == ["last_contact_at", "id"]
