@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from lotsen.events.models import Event
@@ -62,3 +62,12 @@ class AudienceForm(BaseForm):
         for key, values in (filters or {}).items():
             if key in self._fields:
                 self[key].data = [str(v) for v in values]
+
+
+class DeleteForm(BaseForm):
+    """Built with ``prefix="delete"``: it shares the page with the audience form."""
+
+    confirm = BooleanField(
+        _l("Yes, delete this audience"),
+        validators=[InputRequired(message=_l("Tick the box to delete the audience."))],
+    )

@@ -20,7 +20,7 @@ from lotsen.access import PUBLIC, allow
 from lotsen.accounts.models import Role
 from lotsen.audiences import bp, public_bp
 from lotsen.audiences import services as svc
-from lotsen.audiences.forms import AudienceForm
+from lotsen.audiences.forms import AudienceForm, DeleteForm
 from lotsen.events.models import Audience
 from lotsen.extensions import csrf, db
 
@@ -57,7 +57,7 @@ def new():
         )
         db.session.commit()
         flash(_("The audience %(name)s has been saved.", name=audience.name), "success")
-        return redirect(url_for("audiences.edit", audience_id=audience.id), 303)
+        return redirect(url_for("audiences.edit", audience_id=audience.id))
     status = 400 if form.is_submitted() else 200
     return render_template("audiences/form.html", form=form, audience=None, count=None), status
 
@@ -79,21 +79,32 @@ def edit(audience_id: int):
         )
         db.session.commit()
         flash(_("The audience %(name)s has been saved.", name=audience.name), "success")
-        return redirect(url_for("audiences.edit", audience_id=audience.id), 303)
+        return redirect(url_for("audiences.edit", audience_id=audience.id))
     status = 400 if form.is_submitted() else 200
+    return _edit_page(audience, form, DeleteForm(formdata=None, prefix="delete")), status
+
+
+def _edit_page(audience: Audience, form: AudienceForm, delete_form: DeleteForm) -> str:
     count = svc.count_members(audience.filters)
-    return render_template("audiences/form.html", form=form, audience=audience, count=count), status
+    return render_template(
+        "audiences/form.html", form=form, delete_form=delete_form, audience=audience, count=count
+    )
 
 
 @bp.route("/<int:audience_id>/delete", methods=["POST"])
 @allow(*AUDIENCE_ROLES)
 def delete(audience_id: int):
     audience = _get_audience_or_404(audience_id)
+    delete_form = DeleteForm(prefix="delete")
+    if not delete_form.validate_on_submit():
+        form = AudienceForm(obj=audience, formdata=None)
+        form.fill(audience.filters)
+        return _edit_page(audience, form, delete_form), 400
     name = audience.name
     svc.delete_audience(audience, current_user)
     db.session.commit()
     flash(_("The audience %(name)s has been deleted.", name=name), "success")
-    return redirect(url_for("audiences.index"), 303)
+    return redirect(url_for("audiences.index"))
 
 
 @bp.route("/<int:audience_id>/export.csv")
