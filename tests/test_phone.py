@@ -29,7 +29,8 @@ STAFF_ROLES = (Role.GUIDE, Role.COORDINATOR, Role.ADMIN, Role.COMMUNICATOR)
 def phone_site(tmp_path_factory):
     path = tmp_path_factory.mktemp("phone") / "lotsen.sqlite"
     # The communicator logs in without a second factor here, so that their own pages are
-    # checked, not the enrolment page (coordinators and admins: see the integrator's note).
+    # checked, not the enrolment page every page redirects to before enrolment. (Coordinators
+    # and admins still meet that redirect here: their pages are not reached.)
     config = make_config(
         f"sqlite:///{path}", WTF_CSRF_ENABLED=True, TOTP_REQUIRED_ROLES=("coordinator", "admin")
     )
