@@ -22,6 +22,7 @@ from lotsen.households.vocab import Stage
 from lotsen.pipeline.models import ExportLog
 from lotsen.privacy.consents import record_consent, withdraw_consent
 from lotsen.privacy.models import Consent, ConsentHow, Purpose
+from lotsen.workdays import local_date
 from tests import factories
 from tests.conftest import login, make_config
 
@@ -132,6 +133,13 @@ def test_filters_select_the_right_households(people):
     assert _emails({"countries": ["NL"], "municipalities": [factories.MALA]}) == {"anna@example.nl"}
     assert _emails({"countries": ["SE"]}) == set()
     assert svc.count_members({"countries": ["NL"], "languages": ["nl"]}) == 1
+    # the list page counts every audience in one query: the same numbers
+    audiences = [
+        svc.save_audience(None, name=str(i), filters=f, notes=None, by=people["anna"].guide)
+        for i, f in enumerate(({}, {"countries": ["NL"]}, {"events": both}, {"stages": ["visit"]}))
+    ]
+    assert svc.counts(audiences) == {a.id: svc.count_members(a.filters) for a in audiences}
+    assert list(svc.counts(audiences).values()) == [3, 2, 2, 0]
 
 
 def test_only_an_active_newsletter_consent_counts(people):
@@ -163,7 +171,7 @@ def test_export_has_exactly_four_columns_and_is_logged(client, region, people):
     assert "attachment" in response.headers["Content-Disposition"]
     rows = _csv(response)
     assert rows[0] == ["email", "name", "language", "consent_date"]
-    consent_date = (clock.now() - timedelta(days=10)).date().isoformat()
+    consent_date = local_date(clock.now() - timedelta(days=10)).isoformat()  # Swedish day
     assert sorted(rows[1:]) == [
         ["anna@example.nl", "Familjen Anna", "nl", consent_date],
         ["cees@example.nl", "Family Cees", "en", consent_date],

@@ -5,7 +5,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from lotsen.events.models import Event
 from lotsen.extensions import db
-from lotsen.forms import BaseForm, MultiCheckboxField, SelectMultipleField
+from lotsen.forms import BaseForm, MultiCheckboxField, Select, SelectMultipleField
 from lotsen.households.forms import country_choices
 from lotsen.households.vocab import LANGUAGES, Stage, choices
 from lotsen.regions.models import municipality_refs
@@ -13,7 +13,10 @@ from lotsen.workdays import local_date
 
 
 class MultiSelectField(SelectMultipleField):
-    """A ``<select multiple>`` (for long lists); unknown values are rejected."""
+    """A ``<select multiple>`` (for long lists); unknown values are rejected. Its options
+    are rendered once per process (lotsen/forms.py ``Select``)."""
+
+    widget = Select(multiple=True)
 
     def pre_validate(self, form):
         valid = {str(v) for v, *_ in self.iter_choices()}

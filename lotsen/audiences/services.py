@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, and_, case, exists, func, select, true
 
 from lotsen.accounts.models import User
 from lotsen.audit import audit
@@ -54,16 +54,22 @@ def _active_newsletter():
     return (Consent.purpose == Purpose.NEWSLETTER) & Consent.withdrawn_at.is_(None)
 
 
-def member_conditions(filters: dict) -> list:
-    """SQL conditions on ``Household`` for the members of an audience with ``filters``:
-    any of the chosen values within a filter, every filter that has values."""
-    f = clean_filters(filters)
-    conditions = [
+def _members() -> list:
+    """Who may get the newsletter at all: an active newsletter consent, an e-mail address,
+    not anonymised."""
+    return [
         Household.id.in_(with_active_consent(Purpose.NEWSLETTER)),
         Household.anonymised_at.is_(None),
         Household.email.is_not(None),
         Household.email != "",
     ]
+
+
+def _filtered(filters: dict) -> list:
+    """SQL conditions on ``Household`` for ``filters``: any of the chosen values within a
+    filter, every filter that has values."""
+    f = clean_filters(filters)
+    conditions = []
     if f.get("municipalities"):
         conditions.append(
             exists().where(
@@ -88,12 +94,27 @@ def member_conditions(filters: dict) -> list:
     return conditions
 
 
+def member_conditions(filters: dict) -> list:
+    """SQL conditions on ``Household`` for the members of an audience with ``filters``."""
+    return [*_members(), *_filtered(filters)]
+
+
 def count_members(filters: dict) -> int:
     return db.session.scalar(select(func.count(Household.id)).where(*member_conditions(filters)))
 
 
 def counts(audiences: Iterable[Audience]) -> dict[int, int]:
-    return {a.id: count_members(a.filters) for a in audiences}
+    """The members of each audience, counted in one pass over the households that may get
+    the newsletter (one query, however many audiences)."""
+    audiences = list(audiences)
+    if not audiences:
+        return {}
+    columns = [
+        func.coalesce(func.sum(case((and_(true(), *_filtered(a.filters)), 1), else_=0)), 0)
+        for a in audiences
+    ]
+    row = db.session.execute(select(*columns).where(*_members())).one()
+    return {a.id: int(n) for a, n in zip(audiences, row, strict=True)}
 
 
 def members_query(filters: dict) -> Select:
