@@ -35,6 +35,8 @@ from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.notifications.services import Mail, enqueue
 from tests import factories
 from tests.conftest import login
+from tests.test_event_public import form_data as event_form_data
+from tests.test_event_public import make_event
 from tests.test_interest import form_data
 
 ROLES = ("anonymous", "guide", "coordinator", "admin", "communicator")
@@ -74,10 +76,13 @@ VALID = {
         "locale": "sv",
     },
     "interest.form": form_data,  # called in the test: it signs a start time
+    "event_public.page": event_form_data,  # likewise
 }
 # POST routes whose form is on no page a test user can open.
 NO_PAGE = {
     "interest.confirm_page": {},
+    "event_public.confirm": {},  # the links of the e-mails
+    "event_public.cancel": {},
     "accounts.login": {"email": "someone@example.org", "password": "not the password"},
     # shown only once a household has suggestions, a match is interested, a batch imported
     "matching.suggest_match": lambda world: {"listing_id": world["listing_id"]},
@@ -214,6 +219,7 @@ def world(app, region):
     audience = save_audience(
         None, name="Nederländare", filters={"countries": ["NL"]}, notes=None, by=region.coordinator
     )
+    event = make_event(slug="fientlig-massa")  # open for sign-up: its page has the form
     db.session.commit()
     yield {
         "household_id": str(household.id),
@@ -227,6 +233,7 @@ def world(app, region):
         "match_id": str(match.id),
         "batch_id": str(batch.id),
         "audience_id": str(audience.id),
+        "slug": event.slug,
     }
     limiter.reset()
 

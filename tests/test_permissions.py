@@ -120,6 +120,7 @@ def test_route_matrix(app, client, region, role):
         "event_id": event.id,
         "signup_id": signup.id,
         "audience_id": audience.id,
+        "slug": "mala-massa",  # an event's public page (public: any answer but a 5xx)
     }
     user = {
         "anonymous": None,
