@@ -34,6 +34,7 @@ from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.notifications.services import Mail, enqueue
 from tests import factories
 from tests.conftest import login
+from tests.test_event_capture import make_event
 from tests.test_interest import form_data
 
 ROLES = ("anonymous", "guide", "coordinator", "admin")
@@ -73,6 +74,7 @@ VALID = {
         "locale": "sv",
     },
     "interest.form": form_data,  # called in the test: it signs a start time
+    "events.capture": {"name": "Eva de Vries", "email": "eva@example.nl", "consent_contact": "y"},
 }
 # POST routes whose form is on no page a test user can open.
 NO_PAGE = {
@@ -85,6 +87,7 @@ NO_PAGE = {
     "accounts.second_factor": {"code": "123456"},  # shown only between the two login steps
     "privacy.withdraw": {"consent_id": "1", "withdraw-how": "phone"},  # once there is one
     "privacy.hold": {"hold-until": "2030-01-01", "hold-reason": "Kvar"},  # near disposal
+    "events.captures": {},  # JSON sent by capture.js, no form
 }
 
 
@@ -208,6 +211,7 @@ def world(app, region):
         user.ical_token = f"feed-token-of-user-{user.id}-0123456789abcdef"
     listing, job, match = factories.listing_job_match(household, region.norsjo_guide)
     batch = upload(region.norsjo_guide, "lista.csv", "Namn;Kommun\nFamiljen Ek;Norsjö\n".encode())
+    event = make_event(factories.NORSJO)
     db.session.commit()
     yield {
         "household_id": str(household.id),
@@ -220,6 +224,7 @@ def world(app, region):
         "job_id": str(job.id),
         "match_id": str(match.id),
         "batch_id": str(batch.id),
+        "event_id": str(event.id),
     }
     limiter.reset()
 

@@ -24,6 +24,7 @@ from lotsen.notifications.models import OutboxMessage
 from lotsen.notifications.services import Mail, enqueue
 from tests import factories
 from tests.conftest import login
+from tests.test_event_capture import make_event
 
 ROLES = ("anonymous", "guide", "coordinator", "admin")
 SCOPED = {
@@ -33,6 +34,7 @@ SCOPED = {
     "listing_id",
     "job_id",
     "match_id",
+    "event_id",
 }  # objects that belong to a municipality
 
 
@@ -75,6 +77,7 @@ def test_route_matrix(app, client, region, role):
     region.mala_guide.ical_token = "t" * 40
     batch = upload(region.mala_guide, "mala.csv", "Namn;Kommun\nFamiljen Ek;Malå\n".encode())
     listing, job, match = factories.mala_listing_job_match(mala, region.mala_guide)
+    event = make_event(factories.MALA)
     db.session.commit()
     ids = {
         "household_id": mala.id,
@@ -86,6 +89,7 @@ def test_route_matrix(app, client, region, role):
         "listing_id": listing.id,
         "job_id": job.id,
         "match_id": match.id,
+        "event_id": event.id,
     }
     user = {
         "anonymous": None,

@@ -19,6 +19,7 @@ from tests import factories
 from tests.conftest import make_config
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tests.test_browser_interest import axe_violations
+from tests.test_event_capture import make_event
 
 PHONE = {"width": 390, "height": 844}
 STAFF_ROLES = (Role.GUIDE, Role.COORDINATOR, Role.ADMIN)
@@ -48,6 +49,7 @@ def phone_site(tmp_path_factory):
         create_followup(household, due_on=clock.today(), by=guide, title="Ring om visningsresan")
         listing, job, match = factories.listing_job_match(household, guide)
         batch = upload(guide, "lista.csv", "Namn;Kommun\nFamiljen Ek;Norsjö\n".encode())
+        event = make_event(factories.NORSJO)
         db.session.commit()
         args = {
             "household_id": household.id,
@@ -56,6 +58,7 @@ def phone_site(tmp_path_factory):
             "job_id": job.id,
             "match_id": match.id,
             "batch_id": batch.id,
+            "event_id": event.id,
         }
         pages = {}
         for rule in app.url_map.iter_rules():
