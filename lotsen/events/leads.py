@@ -22,7 +22,7 @@ from lotsen import clock
 from lotsen.accounts.models import User
 from lotsen.audit import audit
 from lotsen.events.models import Event, EventSignup, LeadCapture
-from lotsen.events.signups import _timeline, set_status, sign_up, signup_of
+from lotsen.events.signups import _timeline, set_status, signup_of
 from lotsen.events.vocab import EventStatus, EventType, SignupChannel, SignupStatus
 from lotsen.extensions import db
 from lotsen.followups.rules import apply_rule
@@ -129,41 +129,35 @@ def _household_data(lead: Lead, event: Event, primary: str | None) -> HouseholdD
 
 
 def _attend(event: Event, household: Household, by: User | None, now: datetime) -> None:
-    """Signed up through the stand and marked attended: they were there."""
-    if event.status == EventStatus.HELD:  # sign_up refuses a held event; the stand was real
-        signup = signup_of(event, household)
-        if signup is None:
-            signup = EventSignup(
-                event=event,
-                household_id=household.id,
-                channel=SignupChannel.CAPTURE,
-                status=SignupStatus.ATTENDED,
-                by_id=by.id if by else None,
-                created_at=now,
-                status_changed_at=now,
-            )
-            db.session.add(signup)
-            if household.first_event_id is None:
-                household.first_event_id = event.id
-            db.session.flush()
-            _timeline(signup, EventKind.EVENT_SIGNUP, by, now)
-            audit(
-                "event.signup",
-                by=by,
-                household_id=household.id,
-                target=f"event:{event.id}",
-                changes={"status": str(signup.status), "channel": str(signup.channel)},
-            )
-            return
-    else:
-        signup = sign_up(event, household, channel=SignupChannel.CAPTURE, by=by, now=now)
-    set_status(signup, SignupStatus.ATTENDED, by=by, now=now)
+    """At the stand means there: a new sign-up is made as attended at once (one timeline
+    entry, no place to wait for: the visitor came, whatever the capacity or the event's
+    status); an existing one (the public page, a guide) is marked attended."""
+    signup = signup_of(event, household)
+    if signup is not None and signup.status != SignupStatus.CANCELLED:
+        set_status(signup, SignupStatus.ATTENDED, by=by, now=now)
+        return
+    if signup is None:
+        signup = EventSignup(event=event, household_id=household.id, channel=SignupChannel.CAPTURE)
+        db.session.add(signup)
+    signup.status, signup.by_id = SignupStatus.ATTENDED, by.id if by else None
+    signup.created_at = signup.status_changed_at = now
+    if household.first_event_id is None:
+        household.first_event_id = event.id
+    db.session.flush()
+    _timeline(signup, EventKind.EVENT_SIGNUP, by, now)
+    audit(
+        "event.signup",
+        by=by,
+        household_id=household.id,
+        target=f"event:{event.id}",
+        changes={"status": str(signup.status), "channel": str(signup.channel)},
+    )
 
 
-def _consents(household: Household, lead: Lead, by: User | None, now: datetime) -> None:
+def _consents(household: Household, lead: Lead, by: User | None, new: bool) -> None:
     wanted = [Purpose.CONTACT] + ([Purpose.NEWSLETTER] if lead.newsletter else [])
     for purpose in wanted:
-        if not has_active_consent(household.id, purpose):
+        if new or not has_active_consent(household.id, purpose):
             record_consent(
                 household,
                 purpose=purpose,
@@ -209,7 +203,7 @@ def record_lead(
                     )
                 )
             apply_rule("first_contact", household, now)  # unless a coordinator switched it off
-        _consents(household, lead, by, now)
+        _consents(household, lead, by, new=outcome == Outcome.NEW)
         _attend(event, household, by, now)
         if lead.notes:
             add_note(household, lead.notes, by)
