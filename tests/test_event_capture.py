@@ -12,6 +12,7 @@ from lotsen import clock
 from lotsen.audit.models import AuditEntry
 from lotsen.events.leads import claim_statement
 from lotsen.events.models import Event, EventSignup, LeadCapture
+from lotsen.events.signups import sign_up
 from lotsen.events.vocab import EventStatus, EventType, SignupChannel, SignupStatus
 from lotsen.extensions import db
 from lotsen.households.models import Household, HouseholdEvent
@@ -111,7 +112,11 @@ def test_page_without_javascript_stores_one_household(client, region, frozen):
     signup = db.session.scalars(select(EventSignup)).one()
     assert (signup.status, signup.channel) == (SignupStatus.ATTENDED, SignupChannel.CAPTURE)
     kinds = set(db.session.scalars(select(HouseholdEvent.kind)))
-    assert {EventKind.EVENT_SIGNUP, EventKind.EVENT_ATTENDANCE, EventKind.NOTE} <= kinds
+    assert {EventKind.CREATED, EventKind.EVENT_SIGNUP, EventKind.NOTE} <= kinds
+    entry = db.session.scalars(
+        select(HouseholdEvent).where(HouseholdEvent.kind == EventKind.EVENT_SIGNUP)
+    ).one()
+    assert (entry.data["status"], entry.data["channel"]) == ("attended", "capture")
     note = db.session.scalar(select(HouseholdEvent.text).where(HouseholdEvent.kind == "note"))
     assert note == "Snickare"
     lead = db.session.scalars(select(LeadCapture)).one()
@@ -205,6 +210,7 @@ def test_same_email_attaches_same_phone_only_gives_a_possible_duplicate(client, 
     known = factories.household(
         guide=region.norsjo_guide, email="bakker@example.nl", phone="+31612345678"
     )
+    sign_up(event, known, channel=SignupChannel.PUBLIC, by=None)  # registered beforehand
     db.session.commit()
     login(client, region.norsjo_guide)
     by_email = capture(email="Bakker@example.nl", phone="")
@@ -223,7 +229,14 @@ def test_same_email_attaches_same_phone_only_gives_a_possible_duplicate(client, 
     assert signups == {known.id: SignupStatus.ATTENDED, new.id: SignupStatus.ATTENDED}
     leads = dict(db.session.execute(select(LeadCapture.client_key, LeadCapture.household_id)).all())
     assert leads == {by_email["key"]: known.id, by_phone["key"]: new.id}
-    assert known.first_event_id == event.id  # its first event, too
+    assert known.first_event_id == event.id
+    attendance = db.session.scalars(
+        select(HouseholdEvent).where(
+            HouseholdEvent.household_id == known.id,
+            HouseholdEvent.kind == EventKind.EVENT_ATTENDANCE,
+        )
+    ).one()
+    assert attendance.data["status"] == "attended"  # their registration, now attended
 
 
 def test_primary_municipality_and_guide_follow_the_choice(client, region):
