@@ -331,19 +331,25 @@ def test_the_same_key_in_two_transactions_at_once_is_claimed_once(app):
                 "updated_at": start,
             },
         ).scalar()
-    claim = claim_statement(
-        engine.dialect.name, client_key=key, event_id=event_id, captured_at=clock.now()
-    )
+    claim = claim_statement(engine.dialect.name)
+    values = {
+        "client_key": key,
+        "event_id": event_id,
+        "captured_at": clock.now(),
+        "received_at": clock.now(),
+        "by_id": None,
+        "household_id": None,
+    }
     second: list = []
 
     def other_request():
         with engine.connect() as conn, conn.begin():
-            second.append(conn.execute(claim).scalar())
+            second.append(conn.execute(claim, values).scalar())
 
     try:
         with engine.connect() as first:
             with first.begin():
-                assert first.execute(claim).scalar() is not None
+                assert first.execute(claim, values).scalar() is not None
                 thread = threading.Thread(target=other_request)
                 thread.start()
                 thread.join(0.5)

@@ -34,7 +34,7 @@ from lotsen.access import PUBLIC, allow, get_event_or_404
 from lotsen.accounts.models import Role
 from lotsen.audit.minimise import NoIdentityNumber
 from lotsen.events import bp
-from lotsen.events.leads import Lead, Outcome, capturable, leads_at, record_lead
+from lotsen.events.leads import Lead, Outcome, capturable, leads_at, record_lead, stored_keys
 from lotsen.extensions import db
 from lotsen.forms import BaseForm, MultiCheckboxField, OptionalSelectField
 from lotsen.households.forms import country_choices, normalise_phone
@@ -256,7 +256,14 @@ def captures(event_id: int):
         return jsonify(error=_("Send a list of 1 to %(n)s captures.", n=MAX_BATCH)), 400
     if not capturable(event):
         return jsonify(error=_("This event is cancelled: it takes no leads.")), 409
-    results = [_store(event, item) for item in items]
+    keys = [item.get("key") for item in items if isinstance(item, dict)]
+    known = stored_keys([k for k in keys if isinstance(k, str) and KEY.match(k)])
+    results = [
+        {"key": item["key"], "status": "duplicate"}
+        if isinstance(item, dict) and item.get("key") in known
+        else _store(event, item)
+        for item in items
+    ]
     db.session.commit()
     return jsonify(
         results=results,

@@ -13,6 +13,7 @@ key included, and the others of the batch are kept.
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -72,12 +73,13 @@ def leads_at(event: Event) -> int:
     )
 
 
-def claim_statement(dialect: str, **values):
-    """``INSERT`` the key's row unless the key is taken, ``RETURNING`` its id (none then)."""
+@cache
+def claim_statement(dialect: str):
+    """``INSERT`` a key's row unless the key is taken, ``RETURNING`` its id (none then).
+    Built once per dialect; the values are the execution's parameters."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
         insert(LeadCapture)
-        .values(**values)
         .on_conflict_do_nothing(index_elements=["client_key"])
         .returning(LeadCapture.id)
     )
@@ -85,15 +87,24 @@ def claim_statement(dialect: str, **values):
 
 def _claim(lead: Lead, event: Event, by: User | None, now: datetime) -> int | None:
     """Insert the key's row; None when the key is taken (a resend)."""
-    stmt = claim_statement(
-        db.session.get_bind().dialect.name,
-        client_key=lead.key,
-        event_id=event.id,
-        captured_at=lead.captured_at,
-        received_at=now,
-        by_id=by.id if by else None,
+    values = {
+        "client_key": lead.key,
+        "event_id": event.id,
+        "captured_at": lead.captured_at,
+        "received_at": now,
+        "by_id": by.id if by else None,
+        "household_id": None,
+    }
+    return db.session.execute(claim_statement(db.session.get_bind().dialect.name), values).scalar()
+
+
+def stored_keys(keys: list[str]) -> set[str]:
+    """The keys among ``keys`` stored before: a resent batch is answered without work."""
+    if not keys:
+        return set()
+    return set(
+        db.session.scalars(select(LeadCapture.client_key).where(LeadCapture.client_key.in_(keys)))
     )
-    return db.session.execute(stmt).scalar()
 
 
 def _primary(lead: Lead, event: Event) -> str | None:
