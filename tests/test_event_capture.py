@@ -15,6 +15,7 @@ from lotsen.events.models import Event, EventSignup, LeadCapture
 from lotsen.events.signups import sign_up
 from lotsen.events.vocab import EventStatus, EventType, SignupChannel, SignupStatus
 from lotsen.extensions import db
+from lotsen.households.milestones import HouseholdMilestone
 from lotsen.households.models import Household, HouseholdEvent
 from lotsen.households.vocab import EventKind, Source
 from lotsen.privacy.models import Consent, ConsentHow, Purpose
@@ -155,6 +156,11 @@ def test_batch_is_idempotent_by_client_key(client, region):
     assert [r["status"] for r in first.json["results"]] == ["stored", "stored"]
     ids = set(db.session.scalars(select(Household.id)))
     assert len(ids) == 2
+    # the milestone rows, computed once for the batch, are those of the history
+    rows = db.session.execute(
+        select(HouseholdMilestone.household_id, HouseholdMilestone.interest_at)
+    )
+    assert {household_id for household_id, at in rows.all() if at is not None} == ids
     second = post_batch(client, event, items)  # the answer was lost: the phone sends again
     assert second.status_code == 200
     assert [(r["key"], r["status"]) for r in second.json["results"]] == [

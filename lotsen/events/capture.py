@@ -34,7 +34,15 @@ from lotsen.access import PUBLIC, allow, get_event_or_404
 from lotsen.accounts.models import Role
 from lotsen.audit.minimise import NoIdentityNumber
 from lotsen.events import bp
-from lotsen.events.leads import Lead, Outcome, capturable, leads_at, record_lead, stored_keys
+from lotsen.events.leads import (
+    Lead,
+    Outcome,
+    capturable,
+    leads_at,
+    record_lead,
+    record_leads,
+    stored_keys,
+)
 from lotsen.extensions import db
 from lotsen.forms import BaseForm, MultiCheckboxField, OptionalSelectField
 from lotsen.households.forms import country_choices, normalise_phone
@@ -225,21 +233,42 @@ def _has_control_characters(item: dict) -> bool:
     return any(CONTROL_CHARACTERS.search(v) for v in values)
 
 
-def _store(event, item) -> dict:
+def _check(item) -> tuple[str | None, Lead | dict]:
+    """The capture's key, and its ``Lead`` or its errors ({field: [messages]})."""
     key = item.get("key") if isinstance(item, dict) else None
     key = key if isinstance(key, str) and KEY.match(key) else None
     if not isinstance(item, dict) or _has_control_characters(item):
-        return {"key": key, "status": "invalid", "errors": {"": [_("Unreadable capture.")]}}
+        return key, {"": [_("Unreadable capture.")]}
     form = _form_for(item)
     if not form.validate():
-        errors = {name: [str(e) for e in messages] for name, messages in form.errors.items()}
-        return {"key": key, "status": "invalid", "errors": errors}
-    try:
-        outcome, _id = record_lead(event, form.lead(), by=current_user)
-    except ValueError as exc:  # a rule refused it (SignupError, ConsentError …)
-        current_app.logger.info("capture refused on event %s: %s", event.id, type(exc).__name__)
-        return {"key": key, "status": "invalid", "errors": {"": [str(exc)]}}
-    return {"key": key, "status": "duplicate" if outcome == Outcome.DUPLICATE else "stored"}
+        return key, {name: [str(e) for e in messages] for name, messages in form.errors.items()}
+    return key, form.lead()
+
+
+def _store_all(event, items: list) -> list[dict]:
+    """Each capture answered on its own, in the order sent."""
+    keys = [item.get("key") for item in items if isinstance(item, dict)]
+    known = stored_keys([k for k in keys if isinstance(k, str) and KEY.match(k)])
+    results: list[dict] = []
+    leads: list[tuple[int, Lead]] = []
+    for item in items:
+        if isinstance(item, dict) and item.get("key") in known:
+            results.append({"key": item["key"], "status": "duplicate"})
+            continue
+        key, checked = _check(item)
+        if isinstance(checked, Lead):
+            leads.append((len(results), checked))
+            results.append({"key": key, "status": "stored"})
+        else:
+            results.append({"key": key, "status": "invalid", "errors": checked})
+    stored = record_leads(event, [lead for _i, lead in leads], by=current_user)
+    for (i, _lead), outcome in zip(leads, stored, strict=True):
+        if isinstance(outcome, ValueError):
+            current_app.logger.info("capture refused on event %s: %s", event.id, type(outcome))
+            results[i] = {**results[i], "status": "invalid", "errors": {"": [str(outcome)]}}
+        elif outcome[0] == Outcome.DUPLICATE:
+            results[i]["status"] = "duplicate"
+    return results
 
 
 @bp.route("/<int:event_id>/captures", methods=["POST"])
@@ -256,14 +285,7 @@ def captures(event_id: int):
         return jsonify(error=_("Send a list of 1 to %(n)s captures.", n=MAX_BATCH)), 400
     if not capturable(event):
         return jsonify(error=_("This event is cancelled: it takes no leads.")), 409
-    keys = [item.get("key") for item in items if isinstance(item, dict)]
-    known = stored_keys([k for k in keys if isinstance(k, str) and KEY.match(k)])
-    results = [
-        {"key": item["key"], "status": "duplicate"}
-        if isinstance(item, dict) and item.get("key") in known
-        else _store(event, item)
-        for item in items
-    ]
+    results = _store_all(event, items)
     db.session.commit()
     return jsonify(
         results=results,

@@ -27,6 +27,7 @@ from lotsen.events.signups import _timeline, set_status, signup_of
 from lotsen.events.vocab import EventStatus, EventType, SignupChannel, SignupStatus
 from lotsen.extensions import db
 from lotsen.followups.rules import apply_rule
+from lotsen.households.milestones import refresh_milestones
 from lotsen.households.models import Household, HouseholdEvent
 from lotsen.households.services import HouseholdData, add_note, create_household
 from lotsen.households.vocab import EventKind, Source
@@ -139,11 +140,11 @@ def _household_data(lead: Lead, event: Event, primary: str | None) -> HouseholdD
     )
 
 
-def _attend(event: Event, household: Household, by: User | None, now: datetime) -> None:
+def _attend(event: Event, household: Household, by: User | None, now: datetime, new: bool) -> None:
     """At the stand means there: a new sign-up is made as attended at once (one timeline
     entry, no place to wait for: the visitor came, whatever the capacity or the event's
     status); an existing one (the public page, a guide) is marked attended."""
-    signup = signup_of(event, household)
+    signup = None if new else signup_of(event, household)
     if signup is not None and signup.status != SignupStatus.CANCELLED:
         set_status(signup, SignupStatus.ATTENDED, by=by, now=now)
         return
@@ -180,7 +181,13 @@ def _consents(household: Household, lead: Lead, by: User | None, new: bool) -> N
 
 
 def record_lead(
-    event: Event, lead: Lead, *, by: User | None, now: datetime | None = None
+    event: Event,
+    lead: Lead,
+    *,
+    by: User | None,
+    now: datetime | None = None,
+    guides: dict | None = None,
+    created: list[int] | None = None,
 ) -> tuple[Outcome, int | None]:
     """Store one capture, once per key: the outcome and the household's id.
 
@@ -201,9 +208,18 @@ def record_lead(
             outcome = Outcome.NEW
             same_phone = household_with_phone(lead.phone)
             primary = _primary(lead, event)
+            guides = {} if guides is None else guides
+            if primary not in guides:
+                guides[primary] = _guide_of(primary)
             household = create_household(
-                _household_data(lead, event, primary), by=by, guide=_guide_of(primary), at=now
+                _household_data(lead, event, primary),
+                by=by,
+                guide=guides[primary],
+                at=now,
+                refresh=created is None,
             )
+            if created is not None:
+                created.append(household.id)
             if same_phone is not None:
                 db.session.add(
                     HouseholdEvent(
@@ -215,7 +231,7 @@ def record_lead(
                 )
             apply_rule("first_contact", household, now)  # unless a coordinator switched it off
         _consents(household, lead, by, new=outcome == Outcome.NEW)
-        _attend(event, household, by, now)
+        _attend(event, household, by, now, new=outcome == Outcome.NEW)
         if lead.notes:
             add_note(household, lead.notes, by)
         db.session.execute(
@@ -229,3 +245,23 @@ def record_lead(
             changes={"key": lead.key, "outcome": str(outcome)},
         )
     return outcome, household.id
+
+
+def record_leads(
+    event: Event, leads: list[Lead], *, by: User | None, now: datetime | None = None
+) -> list[tuple[Outcome, int | None] | ValueError]:
+    """``record_lead`` for a batch from the phone's queue: each capture in its own savepoint
+    (a refused one is returned as its error, the others are kept), the guide of each
+    municipality looked up once, and the new households' milestone rows computed in one
+    statement at the end instead of one per household."""
+    now = now or clock.now()
+    guides: dict = {}
+    created: list[int] = []
+    results: list[tuple[Outcome, int | None] | ValueError] = []
+    for lead in leads:
+        try:
+            results.append(record_lead(event, lead, by=by, now=now, guides=guides, created=created))
+        except ValueError as exc:  # a rule refused it (ConsentError …): this one only
+            results.append(exc)
+    refresh_milestones(created)
+    return results
