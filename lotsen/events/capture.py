@@ -160,6 +160,8 @@ def _prefill(form: CaptureForm, event) -> None:
 def _messages() -> dict[str, str]:
     """What capture.js says, in the guide's language."""
     return {
+        "leads_1": _("1 lead captured at this event so far."),
+        "leads_n": _("%(n)s leads captured at this event so far.", n="{n}"),
         "waiting_0": _("No captures waiting to be sent."),
         "waiting_1": _("1 capture waiting to be sent."),
         "waiting_n": _("%(n)s captures waiting to be sent.", n="{n}"),

@@ -286,7 +286,15 @@
     });
   }
 
+  function showLeads(n) {
+    if (typeof n === "number" && n > 0) {
+      document.getElementById("capture-leads").textContent =
+        n === 1 ? text.leads_1 : text.leads_n.replace("{n}", String(n));
+    }
+  }
+
   function settle(batch, body) {
+    showLeads(body.leads);
     var byKey = {};
     batch.forEach(function (e) {
       byKey[e.key] = e;
@@ -345,7 +353,9 @@
             })(waiting.slice(i, i + BATCH));
           }
           return chain.then(function () {
-            say(text.sent.replace("{n}", String(sent)));
+            if (sent > 0) {
+              say(text.sent.replace("{n}", String(sent)));
+            }
           });
         });
       })
