@@ -34,7 +34,8 @@ from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.notifications.services import Mail, enqueue
 from tests import factories
 from tests.conftest import login
-from tests.test_event_capture import make_event
+from tests.test_event_public import form_data as event_form_data
+from tests.test_event_public import make_event
 from tests.test_interest import form_data
 
 ROLES = ("anonymous", "guide", "coordinator", "admin")
@@ -74,11 +75,14 @@ VALID = {
         "locale": "sv",
     },
     "interest.form": form_data,  # called in the test: it signs a start time
+    "event_public.page": event_form_data,  # likewise
     "events.capture": {"name": "Eva de Vries", "email": "eva@example.nl", "consent_contact": "y"},
 }
 # POST routes whose form is on no page a test user can open.
 NO_PAGE = {
     "interest.confirm_page": {},
+    "event_public.confirm": {},  # the links of the e-mails
+    "event_public.cancel": {},
     "accounts.login": {"email": "someone@example.org", "password": "not the password"},
     # shown only once a household has suggestions, a match is interested, a batch imported
     "matching.suggest_match": lambda world: {"listing_id": world["listing_id"]},
@@ -211,7 +215,7 @@ def world(app, region):
         user.ical_token = f"feed-token-of-user-{user.id}-0123456789abcdef"
     listing, job, match = factories.listing_job_match(household, region.norsjo_guide)
     batch = upload(region.norsjo_guide, "lista.csv", "Namn;Kommun\nFamiljen Ek;Norsjö\n".encode())
-    event = make_event(factories.NORSJO)
+    event = make_event(slug="fientlig-massa")  # open for sign-up: its page has the form
     db.session.commit()
     yield {
         "household_id": str(household.id),
@@ -224,6 +228,7 @@ def world(app, region):
         "job_id": str(job.id),
         "match_id": str(match.id),
         "batch_id": str(batch.id),
+        "slug": event.slug,
         "event_id": str(event.id),
     }
     limiter.reset()
