@@ -366,3 +366,23 @@ def test_the_same_key_in_two_transactions_at_once_is_claimed_once(app):
         with engine.begin() as conn:
             conn.execute(delete(LeadCapture).where(LeadCapture.client_key == key))
             conn.execute(delete(Event).where(Event.id == event_id))
+
+
+def test_the_same_visitor_twice_in_one_batch_is_one_household(client, region):
+    event = make_event(factories.NORSJO)
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    first = capture(email="twice@example.nl", consent_newsletter=True)
+    again = capture(email="Twice@example.nl", notes="Kom tillbaka med sin partner")
+    response = post_batch(client, event, [first, again])
+    assert [r["status"] for r in response.json["results"]] == ["stored", "stored"]
+    household = db.session.scalars(select(Household)).one()
+    assert count(EventSignup) == 1 and count(LeadCapture) == 2
+    purposes = sorted(db.session.scalars(select(Consent.purpose)))
+    assert purposes == [Purpose.CONTACT, Purpose.NEWSLETTER]  # not recorded twice
+    notes = db.session.scalars(
+        select(HouseholdEvent.text).where(
+            HouseholdEvent.household_id == household.id, HouseholdEvent.kind == EventKind.NOTE
+        )
+    ).all()
+    assert sorted(notes) == ["Kom tillbaka med sin partner", "Snickare, vill bo nära skog"]
