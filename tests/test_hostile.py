@@ -77,6 +77,7 @@ VALID = {
     },
     "interest.form": form_data,  # called in the test: it signs a start time
     "event_public.page": event_form_data,  # likewise
+    "events.capture": {"name": "Eva de Vries", "email": "eva@example.nl", "consent_contact": "y"},
 }
 # POST routes whose form is on no page a test user can open.
 NO_PAGE = {
@@ -93,6 +94,7 @@ NO_PAGE = {
     "privacy.hold": {"hold-until": "2030-01-01", "hold-reason": "Kvar"},  # near disposal
     # the world's token is no household's: the page is a 404 (its form: tests/test_audiences.py)
     "newsletter.unsubscribe": {"List-Unsubscribe": "One-Click"},
+    "events.captures": {},  # JSON sent by capture.js, no form
 }
 
 
@@ -234,6 +236,7 @@ def world(app, region):
         "batch_id": str(batch.id),
         "audience_id": str(audience.id),
         "slug": event.slug,
+        "event_id": str(event.id),
     }
     limiter.reset()
 

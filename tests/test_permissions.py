@@ -21,9 +21,8 @@ from lotsen.accounts.models import Role
 from lotsen.audiences.services import save_audience
 from lotsen.clock import now as utcnow
 from lotsen.contacts.models import Contact
-from lotsen.events.models import Event
 from lotsen.events.signups import sign_up
-from lotsen.events.vocab import EventType, SignupChannel
+from lotsen.events.vocab import SignupChannel
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp
 from lotsen.followups.services import create_followup
@@ -34,6 +33,7 @@ from lotsen.notifications.models import OutboxMessage
 from lotsen.notifications.services import Mail, enqueue
 from tests import factories
 from tests.conftest import login
+from tests.test_event_capture import make_event
 
 ROLES = ("anonymous", "guide", "coordinator", "admin", "communicator")
 SCOPED = {
@@ -43,6 +43,7 @@ SCOPED = {
     "listing_id",
     "job_id",
     "match_id",
+    "event_id",
 }  # objects that belong to a municipality
 # Where a communicator may be let in: their account, events (no household behind them),
 # audiences, the public newsletter pages. Anything else that admits them fails.
@@ -95,15 +96,7 @@ def test_route_matrix(app, client, region, role):
     region.mala_guide.ical_token = "t" * 40
     batch = upload(region.mala_guide, "mala.csv", "Namn;Kommun\nFamiljen Ek;Malå\n".encode())
     listing, job, match = factories.mala_listing_job_match(mala, region.mala_guide)
-    event = Event(
-        slug="mala-open-house",
-        name="Öppet hus i Malå",
-        kind=EventType.OPEN_HOUSE,
-        starts_at=utcnow(),
-        ends_at=utcnow(),
-    )
-    db.session.add(event)
-    db.session.flush()
+    event = make_event(factories.MALA)
     signup = sign_up(event, mala, channel=SignupChannel.STAFF, by=region.mala_guide)
     audience = save_audience(None, name="Alla", filters={}, notes=None, by=region.coordinator)
     db.session.commit()

@@ -20,6 +20,7 @@ from tests import factories
 from tests.conftest import make_config
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tests.test_browser_interest import axe_violations
+from tests.test_event_capture import make_event
 
 PHONE = {"width": 390, "height": 844}
 STAFF_ROLES = (Role.GUIDE, Role.COORDINATOR, Role.ADMIN, Role.COMMUNICATOR)
@@ -65,6 +66,7 @@ def phone_site(tmp_path_factory):
             notes="Till decembernumret",
             by=users[Role.COORDINATOR],
         )
+        event = make_event(factories.NORSJO)
         db.session.commit()
         args = {
             "household_id": household.id,
@@ -74,6 +76,7 @@ def phone_site(tmp_path_factory):
             "match_id": match.id,
             "batch_id": batch.id,
             "audience_id": audience.id,
+            "event_id": event.id,
         }
         pages = {}
         for rule in app.url_map.iter_rules():
