@@ -9,12 +9,13 @@ deleting a household deletes it (cascade).
 
 Next to it, ``household_municipality_milestone`` holds the same facts once per municipality
 the household belongs to (its primary one, and every other one it is interested in), with
-its current stage: the per-municipality figures are then range scans of one narrow table
-instead of a join of every household to ``household_municipality``. Exactly one of a
-household's rows is ``counted`` (its primary municipality's; a household without a
-municipality has one row with none), so regional figures count each household once.
-``refresh_milestones`` rewrites both, and is also called when a household's municipalities
-change (``update_household``, ``merge_households``).
+its current stage and its numbers of adults and children: the per-municipality figures are
+then range scans of one narrow table instead of a join of every household to
+``household_municipality`` and ``person``. Exactly one of a household's rows is ``counted``
+(its primary municipality's; a household without a municipality has one row with none), so
+regional figures count each household once. ``refresh_milestones`` rewrites both; it is also
+called on every ``update_household`` (source, municipalities, members) and after a merge
+has moved the other household's members and municipalities.
 
 "Reached" means reached *at least*: reaching Planning straight from New is reaching
 Contacted too; moving back and forth counts once, at the first arrival. Closed is outside
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Integer,
     String,
     Table,
     and_,
@@ -48,11 +50,12 @@ from lotsen.db import UTCDateTime
 from lotsen.extensions import db
 from lotsen.households.models import (
     Household,
+    Person,
     StageChange,
     household_municipality,
     str_enum,
 )
-from lotsen.households.vocab import Source, Stage
+from lotsen.households.vocab import PersonKind, Source, Stage
 
 LADDER = (
     Stage.NEW,
@@ -133,6 +136,9 @@ household_municipality_milestone = Table(
     Column("visit_at", UTCDateTime),
     Column("decided_at", UTCDateTime),
     Column("moved_in_at", UTCDateTime),
+    # the household's members, for the funders' count of persons moved in
+    Column("adults", Integer, nullable=False),
+    Column("children", Integer, nullable=False),
     # covering: the current stage table, the period's new interests with how far they came,
     # the period's arrivals with their members and first contact
     Index(
@@ -161,7 +167,8 @@ household_municipality_milestone = Table(
         "municipality_code",
         "source",
         "contacted_at",
-        "household_id",
+        "adults",
+        "children",
     ),
 )
 
@@ -287,6 +294,14 @@ def municipality_milestones_select(household_ids: Iterable[int] | None = None):
     household): its primary municipality's row (counted) and one for each other
     municipality in ``household_municipality``, each with the household's milestone row."""
     h, hm = Household, household_municipality.c
+
+    def members(kind: PersonKind):
+        return (
+            select(func.count())
+            .where(Person.household_id == h.id, Person.kind == kind)
+            .scalar_subquery()
+        )
+
     facts = [
         h.stage,
         h.source,
@@ -296,6 +311,8 @@ def municipality_milestones_select(household_ids: Iterable[int] | None = None):
         M.visit_at,
         M.decided_at,
         M.moved_in_at,
+        members(PersonKind.ADULT),
+        members(PersonKind.CHILD),
     ]
     primary = (
         select(h.id, h.primary_municipality_code, true(), *facts)

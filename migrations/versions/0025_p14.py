@@ -1,5 +1,5 @@
 """pipeline: the milestones once per household and municipality (its primary one counted
-for the region), with the current stage and source, filled from the milestone rows
+for the region), with the current stage, source and members, filled from the milestone rows
 
 Revision ID: 0025_p14
 Revises: 0024_events
@@ -30,12 +30,15 @@ SOURCES = (
     "other",
 )
 FACTS = """h.stage, h.source, m.interest_at, m.contacted_at, m.planning_at, m.visit_at,
-    m.decided_at, m.moved_in_at"""
+    m.decided_at, m.moved_in_at,
+    (SELECT count(*) FROM person p WHERE p.household_id = h.id AND p.kind = 'adult'),
+    (SELECT count(*) FROM person p WHERE p.household_id = h.id AND p.kind = 'child')"""
 
 # The same rule as lotsen.households.milestones.municipality_milestones_select, frozen here.
 FILL = f"""
 INSERT INTO household_municipality_milestone (household_id, municipality_code, counted,
-    stage, source, interest_at, contacted_at, planning_at, visit_at, decided_at, moved_in_at)
+    stage, source, interest_at, contacted_at, planning_at, visit_at, decided_at, moved_in_at,
+    adults, children)
 SELECT h.id, h.primary_municipality_code, {{true}}, {FACTS}
 FROM household h LEFT OUTER JOIN household_milestone m ON m.household_id = h.id
 UNION ALL
@@ -68,6 +71,8 @@ def upgrade():
         sa.Column("visit_at", sa.DateTime(), nullable=True),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
         sa.Column("moved_in_at", sa.DateTime(), nullable=True),
+        sa.Column("adults", sa.Integer(), nullable=False),
+        sa.Column("children", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["household_id"],
             ["household.id"],
@@ -95,7 +100,7 @@ def upgrade():
         batch_op.create_index(
             "ix_household_municipality_milestone_moved_in",
             ["moved_in_at", "counted", "municipality_code", "source", "contacted_at",
-             "household_id"],
+             "adults", "children"],
             unique=False,
         )
     postgres = op.get_bind().dialect.name == "postgresql"
