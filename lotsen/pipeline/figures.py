@@ -6,7 +6,7 @@ for a past day's stages, the history itself."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Float, and_, case, cast, func, literal, null, select, union_all
+from sqlalchemy import Float, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import True_
 
@@ -147,13 +147,21 @@ def quarters(since: date, until: date) -> list[Bucket]:
 
 
 def _bucket_case(column, buckets: list[Bucket]) -> ColumnElement[int]:
-    return case(
-        *(
-            (and_(column >= day_start(b.since), column < day_start(b.until + timedelta(1))), i)
-            for i, b in enumerate(buckets)
-        ),
-        else_=literal(-1),
-    )
+    """The index of the bucket ``column`` falls in (-1: none), as a binary search over the
+    buckets' boundaries (they follow each other): a handful of comparisons per row."""
+    if not buckets:
+        return literal(-1)
+    starts = [day_start(b.since) for b in buckets]
+    end = day_start(buckets[-1].until + timedelta(1))
+
+    def search(lo: int, hi: int):
+        if hi - lo == 1:
+            return literal(lo)
+        mid = (lo + hi) // 2
+        return case((column < starts[mid], search(lo, mid)), else_=search(mid, hi))
+
+    outside = or_(column < starts[0], column >= end)
+    return case((outside, literal(-1)), else_=search(0, len(buckets)))
 
 
 # --- stages now (or on the period's last day) per municipality ---------------------------
@@ -287,56 +295,40 @@ class MovedIn:
         return self.adults + self.children
 
 
-def _median_days(moved) -> ColumnElement:
+def _moved_rows(scope: Scope, columns: list, once: bool = False):
+    """``columns`` of the rows per municipality of the households that first reached Moved
+    in during the period (``once``: one row per household of the scope)."""
+    start, end = scope.bounds
+    query = scope.rows(select(*columns).where(f.moved_in_at >= start, f.moved_in_at < end))
+    return query.where(f.counted) if once and not scope.municipality else query
+
+
+def _median_days(scope: Scope) -> ColumnElement:
     """Median days from first contact (first reaching Contacted) to first moving in over the
-    counted rows of ``moved``: the middle row, or the mean of the two middle rows."""
-    days = days_between(moved.c.moved_in_at, moved.c.contacted_at).label("d")
-    ordered = (
-        select(
-            days,
-            func.row_number().over(order_by=days).label("rn"),
-            func.count().over().label("n"),
-        )
-        .where(moved.c.once, moved.c.contacted_at.is_not(None))
-        .subquery("ordered")
+    period's arrivals, each household once: the middle row, or the mean of the two."""
+    days = days_between(f.moved_in_at, f.contacted_at).label("d")
+    ordered = _moved_rows(
+        scope,
+        [days, func.row_number().over(order_by=days).label("rn"), func.count().over().label("n")],
+        once=True,
     )
+    ordered = ordered.where(f.contacted_at.is_not(None)).subquery("ordered")
     middle = ordered.c.rn.in_([(ordered.c.n + 1) // 2, (ordered.c.n + 2) // 2])
     return select(func.avg(ordered.c.d)).where(middle).scalar_subquery()
 
 
-def _moved(scope: Scope, by: list, buckets: list[Bucket] | None = None, once_only=False):
-    """The rows per municipality of the households that first reached Moved in during the
-    period, with their members, grouped by ``by`` (columns of the moved rows by
-    name: code, counted, source, b), and a last row (every grouped column None) holding
-    the median days from first contact: one statement."""
-    start, end = scope.bounds
-    once = f.counted if not scope.municipality else literal(True)
-    cols = [
-        f.municipality_code.label("code"),
-        f.counted.label("counted"),
-        f.source.label("source"),
-        f.moved_in_at.label("moved_in_at"),
-        f.contacted_at.label("contacted_at"),
-        once.label("once"),
-        f.adults.label("adults"),
-        f.children.label("children"),
-    ]
-    if buckets is not None:
-        cols.append(_bucket_case(f.moved_in_at, buckets).label("b"))
-    query = scope.rows(select(*cols).where(f.moved_in_at >= start, f.moved_in_at < end))
-    if once_only and not scope.municipality:
-        query = query.where(f.counted)
-    moved = query.cte("moved").prefix_with("MATERIALIZED")  # read twice: computed once
-    keys = [moved.c[name] for name in by]
+def _moved(scope: Scope, by: list, once: bool = False):
+    """The period's arrivals (households, adults, children) grouped by ``by`` (columns of
+    the rows per municipality), and the median days from first contact to moving in: one
+    statement of two index range scans, the median in a row of its own."""
     sums = [
         func.count(),
-        func.coalesce(func.sum(moved.c.adults), 0),
-        func.coalesce(func.sum(moved.c.children), 0),
+        func.coalesce(func.sum(f.adults), 0),
+        func.coalesce(func.sum(f.children), 0),
     ]
-    groups = select(literal(0), *keys, *sums, cast(null(), Float)).group_by(*keys)
-    median = select(
-        literal(1), *(null() for _ in keys), *(null() for _ in sums), _median_days(moved)
-    )
+    groups = _moved_rows(scope, [literal(0), *by, *sums, cast(null(), Float)], once)
+    groups = groups.group_by(*by)
+    median = select(literal(1), *(null() for _ in by), *(null() for _ in sums), _median_days(scope))
     grouped, median_days = [], None
     for is_median, *row in db.session.execute(union_all(groups, median)):
         if is_median:
@@ -353,7 +345,8 @@ def moved_per_quarter(scope: Scope) -> list[tuple[Bucket, MovedIn]]:
 def moved_and_median(scope: Scope) -> tuple[list[tuple[Bucket, MovedIn]], float | None]:
     """Households and persons moved in per quarter, and the median days to move."""
     buckets = quarters(scope.since, scope.until)
-    grouped, median = _moved(scope, ["b"], buckets, once_only=True)
+    bucket = _bucket_case(f.moved_in_at, buckets).label("b")
+    grouped, median = _moved(scope, [bucket], once=True)
     rows = {b: MovedIn(int(h), int(a), int(c)) for b, h, a, c, _ in grouped}
     return [(b, rows.get(i, MovedIn())) for i, b in enumerate(buckets)], median
 
@@ -361,7 +354,7 @@ def moved_and_median(scope: Scope) -> tuple[list[tuple[Bucket, MovedIn]], float 
 def moved_figures(scope: Scope):
     """The funder report's figures: {code or None: MovedIn}, [(source, MovedIn)] most
     first, and the median days from first contact to moving in."""
-    grouped, median = _moved(scope, ["code", "counted", "source"])
+    grouped, median = _moved(scope, [f.municipality_code, f.counted, f.source])
     by_code: dict[str | None, MovedIn] = {}
     by_source: dict[str | None, MovedIn] = {}
     for code, counted, source, h, a, c, _ in grouped:
