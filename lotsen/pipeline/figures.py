@@ -86,17 +86,25 @@ class Scope:
             query = query.where(f.household_id.in_(select(Household.id).where(visible)))
         return query
 
-    def keys(self, code: str | None, counted: bool) -> list[str | None]:
-        """The table rows (municipality codes, None for the region) that one row of
-        ``household_municipality_milestone`` adds to: its municipality if that gets a row,
-        and the region if it is the household's counted row (with a municipality chosen,
-        each household has just the one row there)."""
-        keys: list[str | None] = []
+    def keys(self):
+        """A function giving the table rows (municipality codes, None for the region) that
+        one row of ``household_municipality_milestone`` adds to: its municipality if that
+        gets a row, and the region if it is the household's counted row (with a
+        municipality chosen, each household has just the one row there)."""
         codes = self.row_codes()
-        if code is not None and (codes is None or code in codes):
-            keys.append(code)
-        if counted or self.municipality:
-            keys.append(None)
+        codes = None if codes is None else set(codes)
+        single = bool(self.municipality)
+        cache: dict = {}
+
+        def keys(code: str | None, counted: bool) -> tuple[str | None, ...]:
+            found = cache.get((code, counted))
+            if found is None:
+                found = cache[(code, counted)] = (
+                    *((code,) if code is not None and (codes is None or code in codes) else ()),
+                    *((None,) if counted or single else ()),
+                )
+            return found
+
         return keys
 
     def row_codes(self) -> list[str] | None:
@@ -177,8 +185,9 @@ def stage_table(scope: Scope) -> dict[str | None, dict[str, int]]:
         row[key] = row.get(key, 0) + n
 
     if is_today_or_later(scope.until):
+        keys = scope.keys()
         for code, counted, stage, n in db.session.execute(_stages_now(scope)):
-            for key in scope.keys(code, counted):
+            for key in keys(code, counted):
                 add(key, stage, n)
     else:
         statement = _stages_on(scope, day_start(scope.until + timedelta(days=1)))
@@ -254,20 +263,21 @@ def interests(scope: Scope) -> Interests:
     funnel: dict[str | None, list[int]] = {}
     by_source: dict[str | None, list[int]] = {}
     per_bucket: dict[int, int] = {}
+    keys = scope.keys()
     for code, counted, source, b, *counts in db.session.execute(query):
-        counts = [int(n or 0) for n in counts]  # New: every member of the cohort
-        for key in scope.keys(code, counted):
-            total = funnel.setdefault(key, [0] * len(LADDER))
-            for i, n in enumerate(counts):
-                total[i] += n
+        for key in keys(code, counted):
+            total = funnel.get(key)
+            if total is None:
+                total = funnel[key] = [0] * len(LADDER)
+            for i, n in enumerate(counts):  # New: every member of the cohort
+                total[i] += n or 0
             if key is None:
-                name = source.value if source else None
-                pair = by_source.setdefault(name, [0, 0])
+                pair = by_source.setdefault(source, [0, 0])
                 pair[0] += counts[0]
-                pair[1] += counts[-1]
+                pair[1] += counts[-1] or 0
                 per_bucket[b] = per_bucket.get(b, 0) + counts[0]
-    sources = sorted(((s, n, moved) for s, (n, moved) in by_source.items()),
-                     key=lambda r: (-r[1], r[0] or ""))  # fmt: skip
+    named = ((s.value if s else None, n, moved) for s, (n, moved) in by_source.items())
+    sources = sorted(named, key=lambda r: (-r[1], r[0] or ""))
     per_month = [(b, per_bucket.get(i, 0)) for i, b in enumerate(buckets)]
     return Interests(funnel, sources, per_month)
 
@@ -357,8 +367,9 @@ def moved_figures(scope: Scope):
     grouped, median = _moved(scope, [f.municipality_code, f.counted, f.source])
     by_code: dict[str | None, MovedIn] = {}
     by_source: dict[str | None, MovedIn] = {}
+    keys = scope.keys()
     for code, counted, source, h, a, c, _ in grouped:
-        for key in scope.keys(code, counted):
+        for key in keys(code, counted):
             total = by_code.setdefault(key, MovedIn())
             total.households += int(h)
             total.adults += int(a)
