@@ -6,6 +6,7 @@ an import and its undo, deleting a household. Exactly one row per household is c
 import importlib.util
 from collections import Counter
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import delete, select, text
@@ -33,6 +34,8 @@ def at(day: str) -> datetime:
 
 
 def _value(column, value):
+    if isinstance(value, Decimal):  # PostgreSQL's interval arithmetic, before it is stored
+        return float(value)
     if value is None or column not in {c for c in MUNICIPALITY_COLUMNS if c.endswith("_at")}:
         return value if not isinstance(value, bool) else bool(value)
     if isinstance(value, str):  # SQLite hands back text from a union
@@ -172,11 +175,8 @@ def test_migration_fills_the_rows_from_households_and_milestones(app_ctx, region
     spec.loader.exec_module(migration)
     db.session.execute(delete(T))
     postgres = db.engine.dialect.name == "postgresql"
-    fill = migration.FILL.format(
-        true="TRUE" if postgres else "1", false="FALSE" if postgres else "0"
-    )
 
-    db.session.execute(text(fill))
+    db.session.execute(text(migration.fill(postgres)))
 
     assert stored() == expected
     assert_consistent()

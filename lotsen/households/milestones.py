@@ -28,6 +28,7 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -136,6 +137,8 @@ household_municipality_milestone = Table(
     Column("visit_at", UTCDateTime),
     Column("decided_at", UTCDateTime),
     Column("moved_in_at", UTCDateTime),
+    # days from first contact to first moving in (the funders' median), when both happened
+    Column("days_to_move", Float),
     # the household's members, for the funders' count of persons moved in
     Column("adults", Integer, nullable=False),
     Column("children", Integer, nullable=False),
@@ -166,7 +169,7 @@ household_municipality_milestone = Table(
         "counted",
         "municipality_code",
         "source",
-        "contacted_at",
+        "days_to_move",
         "adults",
         "children",
     ),
@@ -289,6 +292,13 @@ COLUMNS = [
 ]
 
 
+def days_between(later, earlier):
+    """Days from ``earlier`` to ``later`` (fractional), on either database."""
+    if db.engine.dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 86400.0
+    return func.julianday(later) - func.julianday(earlier)
+
+
 def municipality_milestones_select(household_ids: Iterable[int] | None = None):
     """The rows of ``household_municipality_milestone`` for ``household_ids`` (None: every
     household): its primary municipality's row (counted) and one for each other
@@ -311,6 +321,7 @@ def municipality_milestones_select(household_ids: Iterable[int] | None = None):
         M.visit_at,
         M.decided_at,
         M.moved_in_at,
+        days_between(M.moved_in_at, M.contacted_at),
         members(PersonKind.ADULT),
         members(PersonKind.CHILD),
     ]

@@ -23,7 +23,6 @@ from lotsen.pipeline.history import (
     ACTIVE,
     LADDER,
     day_start,
-    days_between,
     is_today_or_later,
     period_bounds,
     stage_on,
@@ -316,13 +315,17 @@ def _moved_rows(scope: Scope, columns: list, once: bool = False):
 def _median_days(scope: Scope) -> ColumnElement:
     """Median days from first contact (first reaching Contacted) to first moving in over the
     period's arrivals, each household once: the middle row, or the mean of the two."""
-    days = days_between(f.moved_in_at, f.contacted_at).label("d")
+    days = f.days_to_move
     ordered = _moved_rows(
         scope,
-        [days, func.row_number().over(order_by=days).label("rn"), func.count().over().label("n")],
+        [
+            days.label("d"),
+            func.row_number().over(order_by=days).label("rn"),
+            func.count().over().label("n"),
+        ],
         once=True,
     )
-    ordered = ordered.where(f.contacted_at.is_not(None)).subquery("ordered")
+    ordered = ordered.where(days.is_not(None)).subquery("ordered")
     middle = ordered.c.rn.in_([(ordered.c.n + 1) // 2, (ordered.c.n + 2) // 2])
     return select(func.avg(ordered.c.d)).where(middle).scalar_subquery()
 

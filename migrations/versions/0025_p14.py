@@ -30,7 +30,7 @@ SOURCES = (
     "other",
 )
 FACTS = """h.stage, h.source, m.interest_at, m.contacted_at, m.planning_at, m.visit_at,
-    m.decided_at, m.moved_in_at,
+    m.decided_at, m.moved_in_at, {days},
     (SELECT count(*) FROM person p WHERE p.household_id = h.id AND p.kind = 'adult'),
     (SELECT count(*) FROM person p WHERE p.household_id = h.id AND p.kind = 'child')"""
 
@@ -38,7 +38,7 @@ FACTS = """h.stage, h.source, m.interest_at, m.contacted_at, m.planning_at, m.vi
 FILL = f"""
 INSERT INTO household_municipality_milestone (household_id, municipality_code, counted,
     stage, source, interest_at, contacted_at, planning_at, visit_at, decided_at, moved_in_at,
-    adults, children)
+    days_to_move, adults, children)
 SELECT h.id, h.primary_municipality_code, {{true}}, {FACTS}
 FROM household h LEFT OUTER JOIN household_milestone m ON m.household_id = h.id
 UNION ALL
@@ -71,6 +71,7 @@ def upgrade():
         sa.Column("visit_at", sa.DateTime(), nullable=True),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
         sa.Column("moved_in_at", sa.DateTime(), nullable=True),
+        sa.Column("days_to_move", sa.Float(), nullable=True),
         sa.Column("adults", sa.Integer(), nullable=False),
         sa.Column("children", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -99,13 +100,22 @@ def upgrade():
         )
         batch_op.create_index(
             "ix_household_municipality_milestone_moved_in",
-            ["moved_in_at", "counted", "municipality_code", "source", "contacted_at",
+            ["moved_in_at", "counted", "municipality_code", "source", "days_to_move",
              "adults", "children"],
             unique=False,
         )
     postgres = op.get_bind().dialect.name == "postgresql"
-    op.execute(
-        FILL.format(true="TRUE" if postgres else "1", false="FALSE" if postgres else "0")
+    op.execute(fill(postgres))
+
+
+def fill(postgres: bool) -> str:
+    days = (
+        "EXTRACT(EPOCH FROM m.moved_in_at - m.contacted_at) / 86400.0"
+        if postgres
+        else "julianday(m.moved_in_at) - julianday(m.contacted_at)"
+    )
+    return FILL.format(
+        true="TRUE" if postgres else "1", false="FALSE" if postgres else "0", days=days
     )
 
 
