@@ -8,7 +8,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Float, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.elements import True_
+from sqlalchemy.sql.elements import BinaryExpression, True_
+from sqlalchemy.sql.operators import in_op
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from lotsen import clock
 from lotsen.access import household_scope, ids_in_municipalities
@@ -82,7 +84,7 @@ class Scope:
             query = query.where(f.municipality_code == self.municipality)
         visible = household_scope(self.user)
         if not isinstance(visible, True_):
-            query = query.where(f.household_id.in_(select(Household.id).where(visible)))
+            query = query.where(f.household_id.in_(_visible_ids(visible)))
         return query
 
     def keys(self):
@@ -113,6 +115,21 @@ class Scope:
         if self.user.role == Role.GUIDE:
             return sorted(self.user.municipality_codes)
         return None
+
+
+def _visible_ids(visible: ColumnElement[bool]):
+    """The ids the scope rule ``visible`` (a condition on Household) admits: its own id
+    list when it is ``Household.id IN (ids)`` (lotsen.access.household_scope), so that the
+    rows per municipality are matched against it without reading households; otherwise
+    the households it admits."""
+    if (
+        isinstance(visible, BinaryExpression)
+        and visible.operator is in_op
+        and visible.left.compare(Household.__table__.c.id)
+        and isinstance(visible.right, ScalarSelect)
+    ):
+        return visible.right.element
+    return select(Household.id).where(visible)
 
 
 @dataclass
