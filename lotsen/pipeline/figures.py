@@ -452,8 +452,12 @@ def workload(scope: Scope, now: datetime | None = None) -> list[Workload]:
         .join(User, User.id == FollowUp.assignee_id)
         .where(FollowUp.status == FollowUpStatus.OPEN, FollowUp.due_on < today)
     )
-    if conds := scope.conditions():
+    visible = household_scope(scope.user)
+    if scope.municipality or scope.source:
+        conds = scope.conditions()
         overdue = overdue.join(Household, Household.id == FollowUp.household_id).where(*conds)
+    elif not isinstance(visible, True_):  # a guide: matched against the scope's ids
+        overdue = overdue.where(FollowUp.household_id.in_(_visible_ids(visible)))
     overdue = db.session.execute(overdue.group_by(User.id, User.name))
     for uid, name, n in overdue:
         rows.setdefault(uid, Workload(uid, name)).overdue = n
