@@ -270,8 +270,7 @@ def update_household(
         _event(household, EventKind.EDITED, by, data={"changed": changed})
     db.session.flush()
     _audit_update(household, by, before, persons_before)
-    if "source" in changed:
-        refresh_milestones([household.id])
+    refresh_milestones([household.id])  # the source, municipalities and members they hold
     if {"primary_municipality_code", "other_municipalities"} & set(changed):
         hand_back_followups(by, household=household)
     return changed
