@@ -103,12 +103,12 @@ def sign_up(
 
 def set_status(
     signup: EventSignup, status: SignupStatus, *, by: User | None, now: datetime | None = None
-) -> None:
+) -> list[EventSignup]:
     """Mark attended / no-show / cancelled (or back to registered). A cancelled place goes
-    to the first on the waiting list."""
+    to the first on the waiting list; returns the sign-ups that moved up."""
     now = now or clock.now()
     if signup.status == status:
-        return
+        return []
     freed = signup.status in HOLDS_PLACE and status not in HOLDS_PLACE
     signup.status, signup.status_changed_at = status, now
     db.session.flush()
@@ -121,7 +121,8 @@ def set_status(
         changes={"status": str(status)},
     )
     if freed:
-        promote_waiting(signup.event, by=by, now=now)
+        return promote_waiting(signup.event, by=by, now=now)
+    return []
 
 
 def promote_waiting(event: Event, *, by: User | None, now: datetime) -> list[EventSignup]:
