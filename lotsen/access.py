@@ -17,7 +17,8 @@ from lotsen.extensions import db, login_manager
 from lotsen.households.models import Household, HouseholdShare, household_municipality
 
 PUBLIC = "public"
-STAFF = (Role.GUIDE, Role.COORDINATOR, Role.ADMIN)
+# Every staff account: logging out, one's own settings, password and second factor.
+STAFF = (Role.GUIDE, Role.COORDINATOR, Role.ADMIN, Role.COMMUNICATOR)
 HOUSEHOLD_ROLES = (Role.GUIDE, Role.COORDINATOR)
 
 

@@ -25,6 +25,8 @@ from sqlalchemy import func, select
 from lotsen import clock
 from lotsen.accounts.models import Role
 from lotsen.db import utcnow
+from lotsen.events.signups import sign_up
+from lotsen.events.vocab import SignupChannel
 from lotsen.extensions import db, limiter
 from lotsen.followups.services import create_followup
 from lotsen.households.models import Household
@@ -34,6 +36,7 @@ from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.notifications.services import Mail, enqueue
 from tests import factories
 from tests.conftest import login
+from tests.test_events import event
 from tests.test_interest import form_data
 
 ROLES = ("anonymous", "guide", "coordinator", "admin")
@@ -73,7 +76,15 @@ VALID = {
         "locale": "sv",
     },
     "interest.form": form_data,  # called in the test: it signs a start time
+    "events.new": {
+        "name": "Emigratiebeurs",
+        "starts_at": "2027-03-13T10:00",
+        "ends_at": "2027-03-14T16:00",
+        "place": "Utrecht",
+        "country": "NL",
+    },
 }
+VALID["events.edit"] = VALID["events.new"]
 # POST routes whose form is on no page a test user can open.
 NO_PAGE = {
     "interest.confirm_page": {},
@@ -208,6 +219,9 @@ def world(app, region):
         user.ical_token = f"feed-token-of-user-{user.id}-0123456789abcdef"
     listing, job, match = factories.listing_job_match(household, region.norsjo_guide)
     batch = upload(region.norsjo_guide, "lista.csv", "Namn;Kommun\nFamiljen Ek;Norsjö\n".encode())
+    fair = event(region.norsjo_guide, capacity=10)
+    sign_up(fair, household, channel=SignupChannel.STAFF, by=region.norsjo_guide)
+    event(region.norsjo_guide, name="Webbinarium", days=60)  # one to sign the household up for
     db.session.commit()
     yield {
         "household_id": str(household.id),
@@ -220,6 +234,7 @@ def world(app, region):
         "job_id": str(job.id),
         "match_id": str(match.id),
         "batch_id": str(batch.id),
+        "event_id": str(fair.id),
     }
     limiter.reset()
 

@@ -12,6 +12,8 @@ from lotsen import clock, create_app
 from lotsen.access import PUBLIC
 from lotsen.accounts.models import Role
 from lotsen.contacts.services import log_contact
+from lotsen.events.signups import sign_up
+from lotsen.events.vocab import SignupChannel
 from lotsen.extensions import db
 from lotsen.followups.services import create_followup
 from lotsen.imports.services import upload
@@ -19,9 +21,10 @@ from tests import factories
 from tests.conftest import make_config
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tests.test_browser_interest import axe_violations
+from tests.test_events import event
 
 PHONE = {"width": 390, "height": 844}
-STAFF_ROLES = (Role.GUIDE, Role.COORDINATOR, Role.ADMIN)
+STAFF_ROLES = (Role.GUIDE, Role.COORDINATOR, Role.ADMIN, Role.COMMUNICATOR)
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +39,9 @@ def phone_site(tmp_path_factory):
                 Role.COORDINATOR, municipality=None, email="coordinator@example.org"
             ),
             Role.ADMIN: factories.user(Role.ADMIN, municipality=None, email="admin@example.org"),
+            Role.COMMUNICATOR: factories.user(
+                Role.COMMUNICATOR, municipality=None, email="communicator@example.org"
+            ),
         }
         guide = users[Role.GUIDE]
         household = factories.household(
@@ -48,6 +54,13 @@ def phone_site(tmp_path_factory):
         create_followup(household, due_on=clock.today(), by=guide, title="Ring om visningsresan")
         listing, job, match = factories.listing_job_match(household, guide)
         batch = upload(guide, "lista.csv", "Namn;Kommun\nFamiljen Ek;Norsjö\n".encode())
+        fair = event(
+            guide, capacity=1, name="Emigratiebeurs Utrecht – de grote beurs voor emigranten"
+        )
+        sign_up(fair, household, channel=SignupChannel.STAFF, by=guide, people=4)
+        waiting = factories.household(guide=guide, name="Familie de Vries-van Oranje-Nassau")
+        sign_up(fair, waiting, channel=SignupChannel.PUBLIC, by=None)
+        event(guide, name="Webbinarium: att bo och arbeta i inlandet", days=60)
         db.session.commit()
         args = {
             "household_id": household.id,
@@ -56,6 +69,7 @@ def phone_site(tmp_path_factory):
             "job_id": job.id,
             "match_id": match.id,
             "batch_id": batch.id,
+            "event_id": fair.id,
         }
         pages = {}
         for rule in app.url_map.iter_rules():

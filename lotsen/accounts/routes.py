@@ -27,7 +27,7 @@ from lotsen.urls import next_url
 bp = Blueprint("accounts", __name__)
 
 
-HOME_PAGES = ("followups.my_day_page", "admin.users", "accounts.settings")
+HOME_PAGES = ("followups.my_day_page", "admin.users", "events.index", "accounts.settings")
 
 
 def home_endpoint(user) -> str:

@@ -223,18 +223,14 @@ def _attendance_page(event: Event, status: int = 200, error: str | None = None):
     ), status
 
 
-@bp.route("/<int:event_id>/attendance")
+@bp.route("/<int:event_id>/attendance", methods=["GET", "POST"])
 @allow(*EVENT_MANAGERS)
 def attendance(event_id: int):
-    """One row per household the user may see, big buttons: one POST per tap."""
-    return _attendance_page(get_event_or_404(event_id, manage=True))
-
-
-@bp.route("/<int:event_id>/attendance", methods=["POST"])
-@allow(*EVENT_MANAGERS)
-def mark(event_id: int):
-    """One tap on the attendance page: a sign-up's new status, then back to its row."""
+    """One row per household the user may see, with big buttons; each tap is one POST
+    (a sign-up's new status), answered with a redirect back to its row: no JavaScript."""
     event = get_event_or_404(event_id, manage=True)
+    if request.method == "GET":
+        return _attendance_page(event)
     form = AttendanceForm()
     if not form.validate():
         return _attendance_page(event, 400, _("That did not work: reload the page and tap again."))
