@@ -471,3 +471,26 @@ def test_event_list_query_count_does_not_grow_with_events(client, region, count_
     with count_queries() as many:
         client.get("/outreach/events/")
     assert len(many) == len(few)
+
+
+def test_event_and_attendance_pages_need_a_fixed_number_of_queries(client, region, count_queries):
+    e = event(region.norsjo_guide, capacity=3)
+
+    def add(n):
+        for _ in range(n):
+            sign_up(e, factories.household(), channel=SignupChannel.STAFF, by=region.coordinator)
+        db.session.commit()
+
+    def queries():
+        found = []
+        for url in (f"/outreach/events/{e.id}", f"/outreach/events/{e.id}/attendance"):
+            with count_queries() as statements:
+                assert client.get(url).status_code == 200
+            found.append(len(statements))
+        return found
+
+    login(client, region.norsjo_guide)
+    add(2)
+    few = queries()
+    add(10)  # places full: most wait
+    assert queries() == few

@@ -8,27 +8,34 @@ from flask_babel import format_date
 from lotsen import clock
 from lotsen.accounts.models import Role
 from lotsen.events.forms import HouseholdSignupForm
-from lotsen.events.services import events_open_for_signup, signups_of_household
+from lotsen.events.services import household_events
 from lotsen.households.models import Household
 from lotsen.households.pages import register_panel
 
 
+def _household_events(household: Household):
+    """The household's sign-ups and the events open to it, read once per request."""
+    if g.get("household_events_of") != household.id:
+        g.household_events = household_events(household, clock.now())
+        g.household_events_of = household.id
+    return g.household_events
+
+
 def signup_form_for(household: Household, empty: bool = False) -> HouseholdSignupForm:
     """The sign-up form with the events the household can still be signed up for, soonest
-    first (labelled with the Swedish start date); ``formdata=None``: the empty form."""
-    if "event_choices" not in g:
-        g.event_choices = [
-            (e.id, f"{e.name} ({format_date(e.starts_at, 'medium')})")
-            for e in events_open_for_signup(clock.now(), household)
-        ]
-    people = max(1, len(household.persons)) if household.persons else 1
+    first, labelled with the Swedish start date; ``empty``: not read from the request."""
+    choices = [
+        (e.id, f"{e.name} ({format_date(e.starts_at, 'medium')})")
+        for e in _household_events(household)[1]
+    ]
+    people = max(1, len(household.persons))
     extra = {"formdata": None} if empty else {}
-    return HouseholdSignupForm(events=g.event_choices, people=people, **extra)
+    return HouseholdSignupForm(events=choices, people=people, **extra)
 
 
 def _context(household: Household) -> dict:
     return {
-        "event_signups": signups_of_household(household),
+        "event_signups": _household_events(household)[0],
         "event_signup_form": signup_form_for(household, empty=True),
     }
 

@@ -318,33 +318,28 @@ def signup_list(event: Event, user: User, statuses=None) -> SignupList:
     )
 
 
-def signups_of_household(household: Household) -> list[EventSignup]:
-    """The household's sign-ups, the latest event first."""
-    return list(
-        db.session.scalars(
-            select(EventSignup)
-            .join(Event, Event.id == EventSignup.event_id)
-            .where(EventSignup.household_id == household.id)
-            .options(selectinload(EventSignup.event))
-            .order_by(Event.starts_at.desc(), EventSignup.id)
+def household_events(household: Household, now: datetime) -> tuple[list[EventSignup], list[Event]]:
+    """The household's sign-ups (latest event first) and the events it can still be signed
+    up for (planned or open, not over, not already on; soonest first), in one query."""
+    signup_open = (Event.status.in_(SIGNUP_OPEN)) & (Event.ends_at > now)
+    rows = db.session.execute(
+        select(Event, EventSignup)
+        .outerjoin(
+            EventSignup,
+            (EventSignup.event_id == Event.id) & (EventSignup.household_id == household.id),
         )
-    )
-
-
-def events_open_for_signup(now: datetime, household: Household | None = None) -> list[Event]:
-    """Planned or open events not yet over, soonest first; without those ``household`` is
-    already on (cancelled sign-ups may be renewed)."""
-    stmt = select(Event).where(Event.status.in_(SIGNUP_OPEN), Event.ends_at > now)
-    if household is not None:
-        stmt = stmt.where(
-            ~Event.id.in_(
-                select(EventSignup.event_id).where(
-                    EventSignup.household_id == household.id,
-                    EventSignup.status != SignupStatus.CANCELLED,
-                )
-            )
-        )
-    return list(db.session.scalars(stmt.order_by(Event.starts_at, Event.id).limit(100)))
+        .where(EventSignup.id.is_not(None) | signup_open)
+        .order_by(Event.starts_at, Event.id)
+    ).all()
+    signups = [s for _, s in reversed(rows) if s is not None]
+    choices = [
+        e
+        for e, s in rows
+        if e.status in SIGNUP_OPEN
+        and e.ends_at > now
+        and (s is None or s.status == SignupStatus.CANCELLED)
+    ]
+    return signups, choices[:100]
 
 
 def waiting_position(signup: EventSignup) -> int:

@@ -82,10 +82,11 @@ def sign_up(
         return signup
     left = places_left(event)
     status = SignupStatus.REGISTERED if left is None or left >= people else SignupStatus.WAITLISTED
+    by_id = by.id if by else None  # read before the new row is in the session: it may load
     if signup is None:
         signup = EventSignup(event=event, household_id=household.id, channel=channel)
         db.session.add(signup)
-    signup.status, signup.people, signup.by_id = status, people, by.id if by else None
+    signup.status, signup.people, signup.by_id = status, people, by_id
     signup.created_at = signup.status_changed_at = now
     if household.first_event_id is None:
         household.first_event_id = event.id
