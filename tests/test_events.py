@@ -241,7 +241,7 @@ def test_guide_of_another_municipality_gets_404_on_manage_pages(client, region):
     assert signup.status == SignupStatus.REGISTERED and e.name == "Emigratiebeurs Utrecht"
     # the event's page is open to every guide, without the Malå household's name
     page = client.get(f"/outreach/events/{e.id}").get_data(as_text=True)
-    assert h.name not in page and "1 anmälan till" in page
+    assert h.name not in page and "Ytterligare 1 anmälan från" in page
     assert f"/outreach/events/{e.id}/attendance" not in page
     # responsible staff manage the event whatever their municipality
     e.staff = [region.norsjo_guide]
@@ -261,7 +261,7 @@ def test_signup_list_shows_households_in_scope_and_counts_the_others(client, reg
         page = client.get(url).get_data(as_text=True)
         assert "Familjen Norsjöbo" in page, url
         assert "Malåbo" not in page, url
-        assert "2 anmälningar till" in page, url
+        assert "Ytterligare 2 anmälningar från" in page, url
     login(client, region.coordinator)
     page = client.get(f"/outreach/events/{e.id}").get_data(as_text=True)
     assert all(h.name in page for h in (norsjo, *mala))
