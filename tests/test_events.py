@@ -494,3 +494,34 @@ def test_event_and_attendance_pages_need_a_fixed_number_of_queries(client, regio
     few = queries()
     add(10)  # places full: most wait
     assert queries() == few
+
+
+def test_guide_signs_own_household_up_for_another_municipalitys_event(client, region):
+    e = event(region.mala_guide, municipalities=(factories.MALA,), name="Besöksweekend i Malå")
+    h = factories.household(guide=region.norsjo_guide, name="Familjen Norsjöbo")
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    page = post_and_follow(
+        client, f"/outreach/events/households/{h.id}/sign-up", {"event_id": e.id, "people": "3"}
+    ).get_data(as_text=True)
+    assert "Familjen Norsjöbo är anmält till Besöksweekend i Malå." in page
+    assert f'href="/outreach/events/{e.id}"' in page  # the card links to the event's page
+    signup = db.session.scalars(select(EventSignup)).one()
+    assert (signup.people, signup.channel, signup.by_id) == (3, "staff", region.norsjo_guide.id)
+    # Malå's guide manages the event but does not see the Norsjö household: a count only
+    login(client, region.mala_guide)
+    for url in (f"/outreach/events/{e.id}", f"/outreach/events/{e.id}/attendance"):
+        html = client.get(url).get_data(as_text=True)
+        assert "Familjen Norsjöbo" not in html and "Ytterligare 1 anmälan från" in html, url
+    response = client.post(
+        f"/outreach/events/{e.id}/attendance", data={"signup_id": signup.id, "status": "attended"}
+    )
+    assert response.status_code == 404
+
+
+def test_communicator_lands_on_the_events_and_may_log_out(client, region):
+    communicator = factories.user(Role.COMMUNICATOR, municipality=None)
+    db.session.commit()
+    login(client, communicator)
+    assert client.get("/").headers["Location"].endswith("/outreach/events/")
+    assert client.post("/logout").status_code == 302
