@@ -87,6 +87,8 @@ class Config:
     SCHEDULER_REMINDER_SECONDS = _int("SCHEDULER_REMINDER_SECONDS", 60)
     SCHEDULER_RULES_MINUTES = _int("SCHEDULER_RULES_MINUTES", 15)
     SCHEDULER_DIGEST_TIME = os.environ.get("SCHEDULER_DIGEST_TIME", "07:00")
+    # the reminder the day before an event, Europe/Stockholm time
+    SCHEDULER_EVENT_REMINDER_TIME = os.environ.get("SCHEDULER_EVENT_REMINDER_TIME", "10:00")
     SCHEDULER_MISFIRE_GRACE_SECONDS = _int("SCHEDULER_MISFIRE_GRACE_SECONDS", 6 * 3600)
     # Job ads from Arbetsförmedlingen (JobTech): imported nightly when a source URL is set
     JOBTECH_SOURCE_URL = os.environ.get("JOBTECH_SOURCE_URL", "")

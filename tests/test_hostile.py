@@ -36,6 +36,8 @@ from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.notifications.services import Mail, enqueue
 from tests import factories
 from tests.conftest import login
+from tests.test_event_public import form_data as event_form_data
+from tests.test_event_public import make_event
 from tests.test_events import event
 from tests.test_interest import form_data
 
@@ -83,11 +85,14 @@ VALID = {
         "place": "Utrecht",
         "country": "NL",
     },
+    "event_public.page": event_form_data,  # likewise
 }
 VALID["events.edit"] = VALID["events.new"]
 # POST routes whose form is on no page a test user can open.
 NO_PAGE = {
     "interest.confirm_page": {},
+    "event_public.confirm": {},  # the links of the e-mails
+    "event_public.cancel": {},
     "accounts.login": {"email": "someone@example.org", "password": "not the password"},
     # shown only once a household has suggestions, a match is interested, a batch imported
     "matching.suggest_match": lambda world: {"listing_id": world["listing_id"]},
@@ -222,6 +227,7 @@ def world(app, region):
     fair = event(region.norsjo_guide, capacity=10)
     sign_up(fair, household, channel=SignupChannel.STAFF, by=region.norsjo_guide)
     event(region.norsjo_guide, name="Webbinarium", days=60)  # one to sign the household up for
+    public_event = make_event(slug="fientlig-massa")  # open for sign-up: its page has the form
     db.session.commit()
     yield {
         "household_id": str(household.id),
@@ -235,6 +241,7 @@ def world(app, region):
         "match_id": str(match.id),
         "batch_id": str(batch.id),
         "event_id": str(fair.id),
+        "slug": public_event.slug,
     }
     limiter.reset()
 

@@ -100,6 +100,7 @@ def test_route_matrix(app, client, region, role):
         "job_id": job.id,
         "match_id": match.id,
         "event_id": mala_event.id,
+        "slug": "mala-massa",  # an event's public page (public: any answer but a 5xx)
     }
     user = {
         "anonymous": None,

@@ -30,6 +30,7 @@ from lotsen.events.forms import (
     to_utc,
 )
 from lotsen.events.models import Event
+from lotsen.events.optin import notify_promoted
 from lotsen.events.panels import signup_form_for
 from lotsen.events.services import (
     NEXT_STATUSES,
@@ -249,7 +250,9 @@ def attendance(event_id: int):
             "error",
         )
         return redirect(url_for("events.attendance", event_id=event.id, _anchor=f"s{signup.id}"))
-    promoted = set_status(signup, new, by=current_user)
+    now = clock.now()
+    promoted = set_status(signup, new, by=current_user, now=now)
+    notify_promoted(promoted, now)  # a freed place: the person who got it is mailed
     shown = [s.household.name for s in promoted if can_see_household(current_user, s.household_id)]
     db.session.commit()
     flash(_("%(name)s: %(status)s.", name=name, status=label(new)), "success")

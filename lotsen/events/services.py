@@ -18,6 +18,7 @@ from lotsen.access import event_manageable, household_visible
 from lotsen.accounts.models import Role, User
 from lotsen.audit import audit
 from lotsen.events.models import Event, EventSignup, event_municipality
+from lotsen.events.optin import notify_promoted
 from lotsen.events.signups import places_taken, promote_waiting
 from lotsen.events.vocab import HOLDS_PLACE, EventStatus, EventType, SignupStatus
 from lotsen.extensions import db
@@ -124,9 +125,10 @@ def _snapshot(event: Event) -> dict[str, Any]:
 
 def save_event(data: EventData, by: User, event: Event | None = None) -> Event:
     """Create ``event`` (None) or change it; audited with what changed. A raised capacity
-    gives the freed places to the waiting list. The public slug is made from name and
-    date and follows them while the event is still *planned*; from the moment it has been
-    open for sign-up (its link may be out there) it stays unless set explicitly."""
+    gives the freed places to the waiting list (each promoted person is mailed). The public
+    slug is made from name and date and follows them while the event is still *planned*;
+    once it has been open for sign-up (its link may be out there) it stays unless set
+    explicitly."""
     creating = event is None
     if creating:
         event = Event(created_by_id=by.id, descriptions={})
@@ -171,7 +173,8 @@ def save_event(data: EventData, by: User, event: Event | None = None) -> Event:
     )
     raised = old_capacity is not None and (event.capacity is None or event.capacity > old_capacity)
     if raised and not creating:
-        promote_waiting(event, by=by, now=clock.now())
+        now = clock.now()
+        notify_promoted(promote_waiting(event, by=by, now=now), now)  # each is mailed
     return event
 
 
