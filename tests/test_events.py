@@ -525,3 +525,23 @@ def test_communicator_lands_on_the_events_and_may_log_out(client, region):
     login(client, communicator)
     assert client.get("/").headers["Location"].endswith("/outreach/events/")
     assert client.post("/logout").status_code == 302
+
+
+def test_a_place_freed_on_the_attendance_page_is_mailed_to_who_gets_it(client, region):
+    from lotsen.notifications.models import OutboxMessage
+
+    e = event(region.norsjo_guide, capacity=1)
+    first = factories.household(guide=region.norsjo_guide)
+    second = factories.household(guide=region.norsjo_guide, email="vanwijk@example.nl")
+    taken = sign_up(e, first, channel=SignupChannel.STAFF, by=region.norsjo_guide)
+    waiting = sign_up(e, second, channel=SignupChannel.STAFF, by=region.norsjo_guide)
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    client.post(
+        f"/outreach/events/{e.id}/attendance", data={"signup_id": taken.id, "status": "cancelled"}
+    )
+    mails = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "event_place")
+    ).all()
+    assert [m.to_address for m in mails] == ["vanwijk@example.nl"]
+    assert mails[0].dedup_key.startswith(f"event-place:{waiting.id}:")
