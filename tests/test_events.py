@@ -1,6 +1,7 @@
 """Events on the staff side: the list, the form, one event's page, attendance, and signing
 a household up from its page."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -545,3 +546,25 @@ def test_a_place_freed_on_the_attendance_page_is_mailed_to_who_gets_it(client, r
     ).all()
     assert [m.to_address for m in mails] == ["vanwijk@example.nl"]
     assert mails[0].dedup_key.startswith(f"event-place:{waiting.id}:")
+
+
+def test_staff_sign_up_mails_a_confirmation_when_ticked(client, region):
+    from lotsen.notifications.models import OutboxMessage
+
+    e = event(region.norsjo_guide)
+    webinar = event(region.norsjo_guide, name="Webbinarium", days=40)
+    h = factories.household(guide=region.norsjo_guide, email="jansen@example.nl")
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    page = client.get(f"/households/{h.id}").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="send_confirmation"[^>]*>', page).group(0)
+    assert "checked" in box
+    url = f"/outreach/events/households/{h.id}/sign-up"
+    html = post_and_follow(
+        client, url, {"event_id": e.id, "people": "2", "send_confirmation": "y"}
+    ).get_data(as_text=True)
+    assert "En bekräftelse går till jansen@example.nl." in html
+    post_and_follow(client, url, {"event_id": webinar.id, "people": "1"})  # not ticked
+    mails = db.session.scalars(select(OutboxMessage)).all()
+    assert [(m.kind, m.to_address) for m in mails] == [("event_registered", "jansen@example.nl")]
+    assert mails[0].attachments[0]["content_type"].startswith("text/calendar")

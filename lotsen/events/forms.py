@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateTimeLocalField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from lotsen import clock
@@ -158,6 +158,10 @@ class AttendanceForm(BaseForm):
 class HouseholdSignupForm(BaseForm):
     event_id = SelectField(_l("Event"), coerce=int, validators=[InputRequired()])
     people = IntegerField(_l("Places"), default=1, validators=[InputRequired(), NumberRange(1, 20)])
+
+    send_confirmation = BooleanField(
+        _l("E-mail the household a confirmation (with a calendar invitation)"), default=True
+    )
 
     def __init__(self, *args, events=(), **kwargs):
         super().__init__(*args, **kwargs)

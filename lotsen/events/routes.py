@@ -30,7 +30,7 @@ from lotsen.events.forms import (
     to_utc,
 )
 from lotsen.events.models import Event
-from lotsen.events.optin import notify_promoted
+from lotsen.events.optin import mail_signup, notify_promoted
 from lotsen.events.panels import signup_form_for
 from lotsen.events.services import (
     NEXT_STATUSES,
@@ -279,7 +279,8 @@ def attendance(event_id: int):
 def sign_up_household(household: Household):
     """Sign a household the user may see up for any planned or open event of the region.
     The event's own guides see the sign-up by name only if the household is in their
-    scope (otherwise as a count)."""
+    scope (otherwise as a count). Ticked, the household is mailed its answer (a place with
+    the .ics invitation, or the waiting list), as after a public sign-up."""
     form = signup_form_for(household)
     if not form.validate():
         return render_household(household, 400, event_signup_form=form)
@@ -295,6 +296,7 @@ def sign_up_household(household: Household):
     except SignupError:
         form.event_id.errors.append(_("This event takes no sign-ups any more."))
         return render_household(household, 400, event_signup_form=form)
+    mailed = form.send_confirmation.data and mail_signup(signup, clock.now())
     db.session.commit()
     if signup.status == SignupStatus.WAITLISTED:
         flash(
@@ -311,4 +313,6 @@ def sign_up_household(household: Household):
             _("%(name)s is signed up for %(event)s.", name=household.name, event=event.name),
             "success",
         )
+    if mailed:
+        flash(_("A confirmation goes to %(email)s.", email=household.email), "success")
     return redirect(url_for("households.view", household_id=household.id, _anchor="events"))
