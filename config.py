@@ -106,7 +106,9 @@ class Config:
     SCHEDULER_DISPOSAL_TIME = os.environ.get("SCHEDULER_DISPOSAL_TIME", "01:30")
     # Roles that must log in with a second factor (TOTP); others may enrol by choice
     TOTP_REQUIRED_ROLES = tuple(
-        r for r in os.environ.get("TOTP_REQUIRED_ROLES", "coordinator,admin").split(",") if r
+        r
+        for r in os.environ.get("TOTP_REQUIRED_ROLES", "coordinator,admin,communicator").split(",")
+        if r
     )
 
     # Operations (README, "Operating Lotsen"): backups and log lines

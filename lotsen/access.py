@@ -17,8 +17,7 @@ from lotsen.extensions import db, login_manager
 from lotsen.households.models import Household, HouseholdShare, household_municipality
 
 PUBLIC = "public"
-# Every staff account: logging out, one's own settings, password and second factor.
-STAFF = (Role.GUIDE, Role.COORDINATOR, Role.ADMIN, Role.COMMUNICATOR)
+STAFF = (Role.GUIDE, Role.COORDINATOR, Role.ADMIN)
 HOUSEHOLD_ROLES = (Role.GUIDE, Role.COORDINATOR)
 
 

@@ -1,6 +1,6 @@
 """Hostile input on every route, generated from the URL map (like the permission matrix).
 
-For each role (anonymous, guide, coordinator, admin) and database:
+For each role (anonymous, guide, coordinator, admin, communicator) and database:
 - every route with hostile path values (huge, negative, zero, non-numeric ids; NUL, long
   and odd tokens): ids outside the database's range are a 404, never a 5xx;
 - every GET route with hostile query strings (keys that ``url_for`` reserves, unknown keys,
@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from lotsen import clock
 from lotsen.accounts.models import Role
+from lotsen.audiences.services import save_audience
 from lotsen.db import utcnow
 from lotsen.events.signups import sign_up
 from lotsen.events.vocab import SignupChannel
@@ -41,7 +42,7 @@ from tests.test_event_public import make_event
 from tests.test_events import event
 from tests.test_interest import form_data
 
-ROLES = ("anonymous", "guide", "coordinator", "admin")
+ROLES = ("anonymous", "guide", "coordinator", "admin", "communicator")
 HUGE = "9" * 30
 HOSTILE_IDS = (HUGE, str(2**63), str(2**31), "-1", "0", "abc")
 HOSTILE_TOKENS = ("%00", "x" * 10_000, "..%2F..%2Fetc", "%FF%FE")
@@ -86,6 +87,7 @@ VALID = {
         "country": "NL",
     },
     "event_public.page": event_form_data,  # likewise
+    "events.capture": {"name": "Eva de Vries", "email": "eva@example.nl", "consent_contact": "y"},
 }
 VALID["events.edit"] = VALID["events.new"]
 # POST routes whose form is on no page a test user can open.
@@ -101,6 +103,9 @@ NO_PAGE = {
     "accounts.second_factor": {"code": "123456"},  # shown only between the two login steps
     "privacy.withdraw": {"consent_id": "1", "withdraw-how": "phone"},  # once there is one
     "privacy.hold": {"hold-until": "2030-01-01", "hold-reason": "Kvar"},  # near disposal
+    # the world's token is no household's: the page is a 404 (its form: tests/test_audiences.py)
+    "newsletter.unsubscribe": {"List-Unsubscribe": "One-Click"},
+    "events.captures": {},  # JSON sent by capture.js, no form
 }
 
 
@@ -228,6 +233,9 @@ def world(app, region):
     sign_up(fair, household, channel=SignupChannel.STAFF, by=region.norsjo_guide)
     event(region.norsjo_guide, name="Webbinarium", days=60)  # one to sign the household up for
     public_event = make_event(slug="fientlig-massa")  # open for sign-up: its page has the form
+    audience = save_audience(
+        None, name="Nederländare", filters={"countries": ["NL"]}, notes=None, by=region.coordinator
+    )
     db.session.commit()
     yield {
         "household_id": str(household.id),
@@ -240,8 +248,9 @@ def world(app, region):
         "job_id": str(job.id),
         "match_id": str(match.id),
         "batch_id": str(batch.id),
-        "event_id": str(fair.id),
+        "audience_id": str(audience.id),
         "slug": public_event.slug,
+        "event_id": str(fair.id),
     }
     limiter.reset()
 
@@ -252,6 +261,7 @@ def as_role(client, region, role):
         "guide": region.norsjo_guide,
         "coordinator": region.coordinator,
         "admin": region.admin,
+        "communicator": region.communicator,
     }[role]
     if user is not None:
         login(client, user)

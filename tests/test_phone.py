@@ -11,6 +11,7 @@ from werkzeug.serving import make_server
 from lotsen import clock, create_app
 from lotsen.access import PUBLIC
 from lotsen.accounts.models import Role
+from lotsen.audiences.services import save_audience
 from lotsen.contacts.services import log_contact
 from lotsen.events.signups import sign_up
 from lotsen.events.vocab import SignupChannel
@@ -30,7 +31,13 @@ STAFF_ROLES = (Role.GUIDE, Role.COORDINATOR, Role.ADMIN, Role.COMMUNICATOR)
 @pytest.fixture(scope="module")
 def phone_site(tmp_path_factory):
     path = tmp_path_factory.mktemp("phone") / "lotsen.sqlite"
-    app = create_app(make_config(f"sqlite:///{path}", WTF_CSRF_ENABLED=True))
+    # The communicator logs in without a second factor here, so that their own pages are
+    # checked, not the enrolment page every page redirects to before enrolment. (Coordinators
+    # and admins still meet that redirect here: their pages are not reached.)
+    config = make_config(
+        f"sqlite:///{path}", WTF_CSRF_ENABLED=True, TOTP_REQUIRED_ROLES=("coordinator", "admin")
+    )
+    app = create_app(config)
     with app.app_context():
         upgrade()
         users = {
@@ -62,6 +69,13 @@ def phone_site(tmp_path_factory):
         waiting = factories.household(factories.MALA, name="Familie de Vries-van Oranje-Nassau")
         sign_up(fair, waiting, channel=SignupChannel.PUBLIC, by=None)
         event(guide, name="Webbinarium: att bo och arbeta i inlandet", days=60)
+        audience = save_audience(
+            None,
+            name="Nederländare som varit på mässan i Utrecht",
+            filters={"countries": ["NL"], "languages": ["nl"]},
+            notes="Till decembernumret",
+            by=users[Role.COORDINATOR],
+        )
         db.session.commit()
         args = {
             "household_id": household.id,
@@ -70,6 +84,7 @@ def phone_site(tmp_path_factory):
             "job_id": job.id,
             "match_id": match.id,
             "batch_id": batch.id,
+            "audience_id": audience.id,
             "event_id": fair.id,
         }
         pages = {}

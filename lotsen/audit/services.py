@@ -41,6 +41,7 @@ ACTION_GROUPS = {
     "consent": _l("Consents"),
     "disposal": _l("Disposal"),
     "event": _l("Events"),
+    "audience": _l("Audiences"),
 }
 
 # Every action recorded today (other features add theirs: consent.*, disposal.*).
@@ -71,6 +72,10 @@ ACTIONS = (
     "export.households",
     "export.funder_report",
     "export.import_report",
+    "export.audience",
+    "audience.create",
+    "audience.update",
+    "audience.delete",
     "login.success",
     "login.failure",
     "password.change",

@@ -165,8 +165,11 @@ def create_household(
     by: User | None,
     guide: User | None = None,
     at: datetime | None = None,
+    refresh: bool = True,
 ) -> Household:
-    """A new household at stage New; a guide who registers it becomes its guide by default."""
+    """A new household at stage New; a guide who registers it becomes its guide by default.
+    ``refresh=False``: the caller creates many and calls ``refresh_milestones`` once for all
+    of them in the same transaction (lead capture's batches)."""
     at = at or clock.now()
     if guide is None and by is not None and by.role == Role.GUIDE:
         guide = by
@@ -196,7 +199,8 @@ def create_household(
             target=f"person:{person.id}",
             changes=snapshot(person, PERSON_FIELDS),
         )
-    refresh_milestones([household.id])
+    if refresh:
+        refresh_milestones([household.id])
     return household
 
 
