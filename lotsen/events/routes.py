@@ -62,7 +62,7 @@ ACTION_LABELS = {
 }
 
 
-@bp.route("/")
+@bp.route("")
 @allow(*EVENT_ROLES)
 def index():
     form = EventFilterForm(request.args, municipalities=all_municipalities())
