@@ -26,6 +26,8 @@ from lotsen import clock
 from lotsen.accounts.models import Role
 from lotsen.audiences.services import save_audience
 from lotsen.db import utcnow
+from lotsen.events.signups import sign_up
+from lotsen.events.vocab import SignupChannel
 from lotsen.extensions import db, limiter
 from lotsen.followups.services import create_followup
 from lotsen.households.models import Household
@@ -37,6 +39,7 @@ from tests import factories
 from tests.conftest import login
 from tests.test_event_public import form_data as event_form_data
 from tests.test_event_public import make_event
+from tests.test_events import event
 from tests.test_interest import form_data
 
 ROLES = ("anonymous", "guide", "coordinator", "admin", "communicator")
@@ -76,9 +79,17 @@ VALID = {
         "locale": "sv",
     },
     "interest.form": form_data,  # called in the test: it signs a start time
+    "events.new": {
+        "name": "Emigratiebeurs",
+        "starts_at": "2027-03-13T10:00",
+        "ends_at": "2027-03-14T16:00",
+        "place": "Utrecht",
+        "country": "NL",
+    },
     "event_public.page": event_form_data,  # likewise
     "events.capture": {"name": "Eva de Vries", "email": "eva@example.nl", "consent_contact": "y"},
 }
+VALID["events.edit"] = VALID["events.new"]
 # POST routes whose form is on no page a test user can open.
 NO_PAGE = {
     "interest.confirm_page": {},
@@ -218,10 +229,13 @@ def world(app, region):
         user.ical_token = f"feed-token-of-user-{user.id}-0123456789abcdef"
     listing, job, match = factories.listing_job_match(household, region.norsjo_guide)
     batch = upload(region.norsjo_guide, "lista.csv", "Namn;Kommun\nFamiljen Ek;Norsjö\n".encode())
+    fair = event(region.norsjo_guide, capacity=10)
+    sign_up(fair, household, channel=SignupChannel.STAFF, by=region.norsjo_guide)
+    event(region.norsjo_guide, name="Webbinarium", days=60)  # one to sign the household up for
+    public_event = make_event(slug="fientlig-massa")  # open for sign-up: its page has the form
     audience = save_audience(
         None, name="Nederländare", filters={"countries": ["NL"]}, notes=None, by=region.coordinator
     )
-    event = make_event(slug="fientlig-massa")  # open for sign-up: its page has the form
     db.session.commit()
     yield {
         "household_id": str(household.id),
@@ -235,8 +249,8 @@ def world(app, region):
         "match_id": str(match.id),
         "batch_id": str(batch.id),
         "audience_id": str(audience.id),
-        "slug": event.slug,
-        "event_id": str(event.id),
+        "slug": public_event.slug,
+        "event_id": str(fair.id),
     }
     limiter.reset()
 

@@ -13,6 +13,8 @@ from lotsen.access import PUBLIC
 from lotsen.accounts.models import Role
 from lotsen.audiences.services import save_audience
 from lotsen.contacts.services import log_contact
+from lotsen.events.signups import sign_up
+from lotsen.events.vocab import SignupChannel
 from lotsen.extensions import db
 from lotsen.followups.services import create_followup
 from lotsen.imports.services import upload
@@ -20,7 +22,7 @@ from tests import factories
 from tests.conftest import make_config
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tests.test_browser_interest import axe_violations
-from tests.test_event_capture import make_event
+from tests.test_events import event
 
 PHONE = {"width": 390, "height": 844}
 STAFF_ROLES = (Role.GUIDE, Role.COORDINATOR, Role.ADMIN, Role.COMMUNICATOR)
@@ -59,6 +61,14 @@ def phone_site(tmp_path_factory):
         create_followup(household, due_on=clock.today(), by=guide, title="Ring om visningsresan")
         listing, job, match = factories.listing_job_match(household, guide)
         batch = upload(guide, "lista.csv", "Namn;Kommun\nFamiljen Ek;Norsjö\n".encode())
+        fair = event(
+            guide, capacity=1, name="Emigratiebeurs Utrecht – de grote beurs voor emigranten"
+        )
+        sign_up(fair, household, channel=SignupChannel.STAFF, by=guide, people=4)
+        # waiting, and outside the guide's scope (the household list keeps one card)
+        waiting = factories.household(factories.MALA, name="Familie de Vries-van Oranje-Nassau")
+        sign_up(fair, waiting, channel=SignupChannel.PUBLIC, by=None)
+        event(guide, name="Webbinarium: att bo och arbeta i inlandet", days=60)
         audience = save_audience(
             None,
             name="Nederländare som varit på mässan i Utrecht",
@@ -66,7 +76,6 @@ def phone_site(tmp_path_factory):
             notes="Till decembernumret",
             by=users[Role.COORDINATOR],
         )
-        event = make_event(factories.NORSJO)
         db.session.commit()
         args = {
             "household_id": household.id,
@@ -76,7 +85,7 @@ def phone_site(tmp_path_factory):
             "match_id": match.id,
             "batch_id": batch.id,
             "audience_id": audience.id,
-            "event_id": event.id,
+            "event_id": fair.id,
         }
         pages = {}
         for rule in app.url_map.iter_rules():

@@ -40,6 +40,7 @@ ACTION_GROUPS = {
     "settings": _l("Settings"),
     "consent": _l("Consents"),
     "disposal": _l("Disposal"),
+    "event": _l("Events"),
     "audience": _l("Audiences"),
 }
 
@@ -81,6 +82,10 @@ ACTIONS = (
     "user.create",
     "user.update",
     "settings.update",
+    "event.create",
+    "event.update",
+    "event.signup",
+    "event.attendance",
 )
 
 # The client address of the request being handled (None outside requests).
