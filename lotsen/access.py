@@ -85,6 +85,15 @@ def household_scope(user: User) -> ColumnElement[bool]:
     )
 
 
+def aggregate_scope(user: User) -> ColumnElement[bool]:
+    """SQL condition for the households counted in ``user``'s aggregate figures: the
+    household scope, except that a communicator (who sees figures but no household) counts
+    every household."""
+    if user.role == Role.COMMUNICATOR:
+        return true()
+    return household_scope(user)
+
+
 def household_visible(user: User) -> ColumnElement[bool]:
     """The same rule as ``household_scope``, shaped for looking at one household: each
     branch is an index look-up for that row, where the list form would gather every id."""
