@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
 
 from lotsen.accounts.models import Role
 from lotsen.events.models import Event, LeadCapture
@@ -116,7 +115,9 @@ def build(region) -> World:
     # planning, visit and back to planning
     signup(fair, h["h2"], m, SignupStatus.NO_SHOW, "2026-02-01")
     signup(webinar, h["h2"], m, SignupStatus.ATTENDED, "2026-05-01")
-    stages(h["h2"], m, ("planning", "2026-04-01"), ("visit", "2026-06-01"), ("planning", "2026-07-01"))
+    stages(
+        h["h2"], m, ("planning", "2026-04-01"), ("visit", "2026-06-01"), ("planning", "2026-07-01")
+    )
     # h3: on the fair's waiting list, contacted only
     waiting = signup(fair, h["h3"], m, SignupStatus.REGISTERED, "2026-03-01")
     stages(h["h3"], m, ("contacted", "2026-03-20"))
@@ -245,7 +246,7 @@ def test_every_figure_of_an_event_and_the_households_behind_it(client, region, f
     login(client, region.coordinator)
     figures, html = check_page(client, w, w.fair)
     assert figures[(w.fair.id, "persons")][0] == "3"
-    members = html.split('data-figure="%d:persons"' % w.fair.id)[1].split("</td>")[0]
+    members = html.split(f'data-figure="{w.fair.id}:persons"')[1].split("</td>")[0]
     assert re.findall(r"\d+", members.split('class="muted">')[1]) == ["2", "1"]  # adults, children
     assert sek(figures[(w.fair.id, "cost")][0]) == "60000"
     assert sek(figures[(w.fair.id, "cost_per_lead")][0]) == "12000"  # 60 000 / 5 leads
@@ -367,7 +368,10 @@ def test_query_count_does_not_grow_with_the_data(client, region, frozen, count_q
         return page_queries, len(queries) - page_queries, html
 
     page_count, overview_count, html = measure()
-    assert (page_count, overview_count) <= (8, 7)  # user, event, its municipalities, 3 figure queries
+    assert (page_count, overview_count) <= (
+        8,
+        7,
+    )  # user, event, its municipalities, 3 figure queries
     assert len({e for e, _ in shown(html)}) == 2
     build(region)  # the same again: twice the events, households and sign-ups
     build(region)

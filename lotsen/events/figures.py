@@ -264,4 +264,3 @@ def overview(user: User, period: Period) -> Overview:
     if not rows:
         return Overview([], {})
     return Overview(rows, outcomes(user, ids, {r.id: r.cost_sek for r in rows}))
-
