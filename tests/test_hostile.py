@@ -34,6 +34,7 @@ from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.notifications.services import Mail, enqueue
 from tests import factories
 from tests.conftest import login
+from tests.test_event_outcomes import make_event
 from tests.test_interest import form_data
 
 ROLES = ("anonymous", "guide", "coordinator", "admin")
@@ -56,6 +57,7 @@ RESERVED_QUERY = {
 FILTER_KEYS = ("q", "tag", "page", "stale_days", "guide", "stage", "municipality", "source")
 FILTER_KEYS += ("sort", "lang", "kommun", "next", "status", "mine", "year", "quarter", "format")
 FILTER_KEYS += ("reached", "since", "until", "converted", "stage_on", "active", "overdue")
+FILTER_KEYS += ("event", "event_outcome", "from", "to", "kind")
 # Valid values a form starts from, where the empty form of the page would be refused anyway,
 # so that one hostile field is what decides.
 VALID = {
@@ -208,8 +210,10 @@ def world(app, region):
         user.ical_token = f"feed-token-of-user-{user.id}-0123456789abcdef"
     listing, job, match = factories.listing_job_match(household, region.norsjo_guide)
     batch = upload(region.norsjo_guide, "lista.csv", "Namn;Kommun\nFamiljen Ek;Norsjö\n".encode())
+    event = make_event("Emigratiebeurs", "fair", "2026-03-14", [factories.NORSJO], 60_000)
     db.session.commit()
     yield {
+        "event_id": str(event.id),
         "household_id": str(household.id),
         "followup_id": str(followup.id),
         "message_id": str(db.session.scalar(select(OutboxMessage.id))),

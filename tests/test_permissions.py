@@ -24,6 +24,7 @@ from lotsen.notifications.models import OutboxMessage
 from lotsen.notifications.services import Mail, enqueue
 from tests import factories
 from tests.conftest import login
+from tests.test_event_outcomes import make_event
 
 ROLES = ("anonymous", "guide", "coordinator", "admin")
 SCOPED = {
@@ -75,8 +76,10 @@ def test_route_matrix(app, client, region, role):
     region.mala_guide.ical_token = "t" * 40
     batch = upload(region.mala_guide, "mala.csv", "Namn;Kommun\nFamiljen Ek;Malå\n".encode())
     listing, job, match = factories.mala_listing_job_match(mala, region.mala_guide)
+    mala_event = make_event("Malå visit", "visit_trip", "2026-06-01", [factories.MALA])
     db.session.commit()
     ids = {
+        "event_id": mala_event.id,  # every staff role with events sees each (figures scoped)
         "household_id": mala.id,
         "user_id": other_mala_guide.id,
         "followup_id": followup.id,

@@ -19,6 +19,7 @@ from tests import factories
 from tests.conftest import make_config
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tests.test_browser_interest import axe_violations
+from tests.test_event_outcomes import make_event
 
 PHONE = {"width": 390, "height": 844}
 STAFF_ROLES = (Role.GUIDE, Role.COORDINATOR, Role.ADMIN)
@@ -48,8 +49,11 @@ def phone_site(tmp_path_factory):
         create_followup(household, due_on=clock.today(), by=guide, title="Ring om visningsresan")
         listing, job, match = factories.listing_job_match(household, guide)
         batch = upload(guide, "lista.csv", "Namn;Kommun\nFamiljen Ek;Norsjö\n".encode())
+        fair = make_event("Emigratiebeurs Utrecht", "fair", "2026-03-14", ["2417"], 60_000)
+        household.first_event_id = fair.id  # a lead: its figures link to the list
         db.session.commit()
         args = {
+            "event_id": fair.id,
             "household_id": household.id,
             "user_id": guide.id,
             "listing_id": listing.id,

@@ -25,6 +25,7 @@ from lotsen.events.vocab import label as event_label
 from lotsen.extensions import db
 from lotsen.forms import GetForm, OptionalSelectField
 from lotsen.regions.models import municipality_refs
+from lotsen.urls import MAX_ID
 from lotsen.workdays import local_date
 
 MAX_PERIOD_DAYS = 3 * 366
@@ -110,6 +111,6 @@ def outcomes_overview():
 @bp.app_template_global("event_name")
 def event_name(event_id) -> str | None:
     """The name of an event, for the household list's words about its event filter."""
-    if not isinstance(event_id, int):
+    if not isinstance(event_id, int) or not 1 <= event_id <= MAX_ID:
         return None
     return db.session.scalar(select(Event.name).where(Event.id == event_id))
