@@ -340,7 +340,7 @@ def test_other_roles_and_unknown_events(client, region, frozen):
         assert client.get(f"/outreach/events/outcomes?{query}").status_code == 400
     assert client.get("/households?event=1&event_outcome=nonsense").status_code == 400
     empty = client.get("/outreach/events/outcomes?from=2020-01-01&to=2020-12-31")
-    assert "No events began in this period." in empty.get_data(as_text=True)
+    assert "Inga evenemang började under perioden." in empty.get_data(as_text=True)
 
 
 def test_the_list_without_an_outcome_is_the_linked_households(client, region, frozen):

@@ -146,24 +146,36 @@ def _per(cost: int | None, n: int) -> float | None:
     return None if cost is None or not n else cost / n
 
 
-def _scoped(query: Select, hid, user: User) -> Select:
-    """``query`` counting only the households ``user``'s figures count."""
-    condition = aggregate_scope(user)
+def _scoped(query: Select, hid, user: User, few: bool) -> Select:
+    """``query`` counting only the households ``user``'s figures count: for one event the
+    few households are looked up one by one, for many events the scope's ids are gathered
+    once and the households themselves are not read."""
+    condition = aggregate_scope(user, hid, few)
     if isinstance(condition, True_):
-        return query  # every household counts: no need to read them
-    return query.join(Household, Household.id == hid).where(condition)
+        return query  # every household counts
+    if few:
+        query = query.join(Household, Household.id == hid)
+    return query.where(condition)
 
 
-def outcomes(user: User, events, costs: dict[int, int | None]) -> dict[int, Outcome]:
-    """{event id: Outcome} for ``events`` (ids, or a select of ids): three grouped queries."""
+def outcomes(
+    user: User, events, costs: dict[int, int | None], few: bool = False
+) -> dict[int, Outcome]:
+    """{event id: Outcome} for ``events`` (ids, or a select of ids): three grouped queries.
+    ``few``: the events have few households (one event), tested one by one for a guide."""
     result = {event_id: Outcome(event_id, cost) for event_id, cost in costs.items()}
 
     def row(event_id: int) -> Outcome:
         return result.setdefault(event_id, Outcome(event_id))
 
     s = EventSignup
-    signups = select(s.event_id, s.status, func.count()).where(s.event_id.in_(events))
-    signups = _scoped(signups, s.household_id, user).group_by(s.event_id, s.status)
+    rows = select(s.event_id, s.status, s.household_id.label("hid")).where(s.event_id.in_(events))
+    if few or isinstance(aggregate_scope(user), True_):
+        rows = rows.subquery("signups")
+    else:  # fenced: else SQLite tests every pair of an event and a household the user sees
+        rows = rows.cte("signups").prefix_with("MATERIALIZED")
+    signups = select(rows.c.event_id, rows.c.status, func.count()).select_from(rows)
+    signups = _scoped(signups, rows.c.hid, user, few).group_by(rows.c.event_id, rows.c.status)
     for event_id, status, n in db.session.execute(signups):
         out, status = row(event_id), SignupStatus(status)
         if status != SignupStatus.CANCELLED:
@@ -174,7 +186,7 @@ def outcomes(user: User, events, costs: dict[int, int | None]) -> dict[int, Outc
     leads = lead_rows(events).subquery("leads")
     query = select(leads.c.event_id, func.count()).select_from(leads)
     for event_id, n in db.session.execute(
-        _scoped(query, leads.c.hid, user).group_by(leads.c.event_id)
+        _scoped(query, leads.c.hid, user, few).group_by(leads.c.event_id)
     ):
         row(event_id).leads = n
 
@@ -196,7 +208,7 @@ def outcomes(user: User, events, costs: dict[int, int | None]) -> dict[int, Outc
         .outerjoin(M, M.household_id == linked.c.hid)
     )
     for event_id, n, *counts in db.session.execute(
-        _scoped(query, linked.c.hid, user).group_by(linked.c.event_id)
+        _scoped(query, linked.c.hid, user, few).group_by(linked.c.event_id)
     ):
         out = row(event_id)
         out.linked = n
@@ -206,7 +218,7 @@ def outcomes(user: User, events, costs: dict[int, int | None]) -> dict[int, Outc
 
 
 def event_outcome(user: User, event: Event) -> Outcome:
-    return outcomes(user, [event.id], {event.id: event.cost_sek})[event.id]
+    return outcomes(user, [event.id], {event.id: event.cost_sek}, few=True)[event.id]
 
 
 @dataclass
