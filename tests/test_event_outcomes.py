@@ -368,10 +368,9 @@ def test_query_count_does_not_grow_with_the_data(client, region, frozen, count_q
         return page_queries, len(queries) - page_queries, html
 
     page_count, overview_count, html = measure()
-    assert (page_count, overview_count) <= (
-        8,
-        7,
-    )  # user, event, its municipalities, 3 figure queries
+    # the user, the event and its municipalities, three figure queries (PostgreSQL's
+    # overview: and one SET LOCAL jit = off)
+    assert page_count <= 8 and overview_count <= 8
     assert len({e for e, _ in shown(html)}) == 2
     build(region)  # the same again: twice the events, households and sign-ups
     build(region)
