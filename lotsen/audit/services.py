@@ -40,6 +40,7 @@ ACTION_GROUPS = {
     "settings": _l("Settings"),
     "consent": _l("Consents"),
     "disposal": _l("Disposal"),
+    "audience": _l("Audiences"),
 }
 
 # Every action recorded today (other features add theirs: consent.*, disposal.*).
@@ -70,6 +71,10 @@ ACTIONS = (
     "export.households",
     "export.funder_report",
     "export.import_report",
+    "export.audience",
+    "audience.create",
+    "audience.update",
+    "audience.delete",
     "login.success",
     "login.failure",
     "password.change",

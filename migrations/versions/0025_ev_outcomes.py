@@ -2,13 +2,13 @@
 households, an event's captured households)
 
 Revision ID: 0025_ev_outcomes
-Revises: 0024_events
+Revises: 0025_p14
 """
 
 from alembic import op
 
 revision = "0025_ev_outcomes"
-down_revision = "0024_events"
+down_revision = "0025_p14"
 branch_labels = None
 depends_on = None
 
