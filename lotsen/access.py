@@ -76,13 +76,35 @@ def household_scope(user: User) -> ColumnElement[bool]:
         return true()
     if user.role != Role.GUIDE:
         return false()
-    return Household.id.in_(
-        union_all(
-            ids_in_municipalities(user.municipality_codes),
-            select(_VISIBLE.c.id).where(_VISIBLE.c.guide_id == user.id),
-            select(HouseholdShare.household_id).where(HouseholdShare.user_id == user.id),
-        )
+    return Household.id.in_(_guide_household_ids(user))
+
+
+def _guide_household_ids(user: User):
+    return union_all(
+        ids_in_municipalities(user.municipality_codes),
+        select(_VISIBLE.c.id).where(_VISIBLE.c.guide_id == user.id),
+        select(HouseholdShare.household_id).where(HouseholdShare.user_id == user.id),
     )
+
+
+def aggregate_scope(user: User, household_id=None, few: bool = False) -> ColumnElement[bool]:
+    """SQL condition for the households counted in ``user``'s aggregate figures: the
+    household scope, except that a communicator (who sees figures but no household) counts
+    every household.
+
+    ``household_id``: the condition on that column (a row's household id) instead of on
+    ``Household``, so that a figure over other tables need not read the households.
+    ``few``: shaped for a query over few households that joins ``Household``
+    (``household_visible``: one index look-up per household instead of gathering every id
+    the user may see)."""
+    if user.role == Role.COMMUNICATOR or user.role == Role.COORDINATOR:
+        return true()
+    if user.role != Role.GUIDE:
+        return false()
+    if few:
+        return household_visible(user)
+    column = Household.id if household_id is None else household_id
+    return column.in_(_guide_household_ids(user))
 
 
 def household_visible(user: User) -> ColumnElement[bool]:

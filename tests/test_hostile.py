@@ -62,6 +62,7 @@ RESERVED_QUERY = {
 FILTER_KEYS = ("q", "tag", "page", "stale_days", "guide", "stage", "municipality", "source")
 FILTER_KEYS += ("sort", "lang", "kommun", "next", "status", "mine", "year", "quarter", "format")
 FILTER_KEYS += ("reached", "since", "until", "converted", "stage_on", "active", "overdue")
+FILTER_KEYS += ("event", "event_outcome", "from", "to", "kind")
 # Valid values a form starts from, where the empty form of the page would be refused anyway,
 # so that one hostile field is what decides.
 VALID = {

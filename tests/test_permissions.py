@@ -56,8 +56,9 @@ HOUSEHOLD_ROWS = SCOPED | {"signup_id", "capture_id"}
 SECRET_NAME, SECRET_EMAIL = "Familjen Hemligsson", "hemligsson@example.nl"
 # Pages of a scoped object that every role allowed on them may open (what they show inside
 # is scoped): the event page shows any event, its sign-ups as far as the household rule
-# reaches (a communicator: counts only; the secret household must not appear).
-OPEN_TO_EVERY_ALLOWED_ROLE = {"events.view"}
+# reaches (a communicator: counts only; the secret household must not appear); the outcome
+# figures (a guide counts the households they may see, a communicator numbers only).
+OPEN_TO_EVERY_ALLOWED_ROLE = {"events.view", "events.event_outcomes"}
 
 
 def routes(app):

@@ -76,6 +76,7 @@ def phone_site(tmp_path_factory):
             notes="Till decembernumret",
             by=users[Role.COORDINATOR],
         )
+        household.first_event_id = fair.id  # a lead: the outcome figures link to the list
         db.session.commit()
         args = {
             "household_id": household.id,

@@ -81,6 +81,8 @@ class EventSignup(db.Model):
         UniqueConstraint("event_id", "household_id"),
         Index("ix_event_signup_event_status", "event_id", "status", "created_at"),
         Index("ix_event_signup_household", "household_id", "event_id"),
+        # the outcome figures: sign-ups per event and status with their households, covering
+        Index("ix_event_signup_outcomes", "event_id", "status", "household_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,6 +108,8 @@ class LeadCapture(db.Model):
     capture sent twice (the network came back mid-request) is stored once."""
 
     __tablename__ = "lead_capture"
+    # the outcome figures: an event's captured households, covering
+    __table_args__ = (Index("ix_lead_capture_event_household", "event_id", "household_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_key: Mapped[str] = mapped_column(String(64), unique=True)

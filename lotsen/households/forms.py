@@ -307,7 +307,12 @@ class HouseholdFilterForm(GetForm):
         _l("Overdue follow-ups of"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)]
     )
 
+    # set by the event outcomes' links (lotsen/events/figures.py), kept likewise
+    event = IntegerField(_l("Event"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+    event_outcome = OptionalSelectField(_l("Event outcome"), choices=[])
+
     HISTORY_FIELDS = ("reached", "since", "until", "converted", "stage_on", "active", "overdue")
+    HISTORY_FIELDS += ("event", "event_outcome")
 
     def __init__(self, *args, municipalities=(), guides=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -328,6 +333,8 @@ def _plain(pairs) -> list[SelectChoice]:
 def _filter_options(locale: str, municipalities: tuple, guides: tuple) -> dict[str, list]:
     """The filter's option lists, translated once per locale and set of guides: rendering
     a lazy label costs a translation look-up each time, on every list request."""
+    from lotsen.events.figures import OUTCOMES
+
     return {
         "stage": _plain(choices(Stage, _l("All stages"))),
         "source": _plain(choices(Source, _l("All sources"))),
@@ -340,6 +347,7 @@ def _filter_options(locale: str, municipalities: tuple, guides: tuple) -> dict[s
             ]
         ),
         "guide": _plain([("", _l("All guides")), *guides]),
+        "event_outcome": _plain([("", ""), *((o, o) for o in OUTCOMES)]),
     }
 
 

@@ -65,6 +65,9 @@ class Filters:
     stage_on: date | None = None
     active: bool = False
     overdue: int | None = None
+    # the event outcomes' links (lotsen.events.figures): the households behind a figure
+    event: int | None = None
+    event_outcome: str | None = None
 
 
 @dataclass(slots=True)
@@ -147,6 +150,10 @@ def filter_conditions(f: Filters, per_row: bool = False) -> list:
                 and_(Household.last_contact_at.is_(None), Household.created_at < cutoff),
             )
         )
+    if f.event:
+        from lotsen.events.figures import event_condition
+
+        conditions.append(event_condition(f.event, f.event_outcome))
     from lotsen.pipeline.listing import history_conditions
 
     conditions.extend(history_conditions(f))
