@@ -5,7 +5,7 @@ from flask_login import current_user
 from lotsen.access import HOUSEHOLD_ROLES, allow, can_see_household, get_household_or_404
 from lotsen.accounts.models import User
 from lotsen.accounts.services import active_guides
-from lotsen.audit import audit, commit_keeping_loaded
+from lotsen.audit import record_view
 from lotsen.extensions import db
 from lotsen.households.forms import HouseholdForm, MergeForm, NoteForm, StageForm
 from lotsen.households.merge import merge_households
@@ -68,8 +68,7 @@ def new():
 @with_household
 def view(household: Household):
     page = render_household(household)
-    audit("household.view", by=current_user, household_id=household.id, wait_for_disk=False)
-    commit_keeping_loaded()
+    record_view("household.view", by=current_user, household_id=household.id)  # and commits
     return page
 
 
