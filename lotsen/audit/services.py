@@ -124,18 +124,20 @@ def record_view(
     household_id: int | None = None,
     target: str | None = None,
     changes: dict[str, Any] | None = None,
+    wait_for_disk: bool = False,
 ) -> None:
-    """Record that ``by`` was shown something (``household.view``: a household page) and
-    commit: the end of a request that only read, whose one write is this entry. The caller
-    sends its response only after this returns, so no page leaves without its entry, and
-    a failed entry is an error page, not an unlogged view.
+    """Record that ``by`` was shown something (``household.view``: a household page; a
+    download) and commit: the end of a request that only read, whose one write is this
+    entry. The caller sends its response only after this returns, so nothing leaves
+    without its entry, and a failed entry is an error page, not an unlogged view.
 
     It runs on every household page view, so it is cheap: one INSERT compiled once and
     executed on the session's connection (no ORM unit of work), and a commit that keeps
     what the session loaded (the request log looks at the user afterwards).
 
-    - PostgreSQL: the INSERT joins the request's transaction and turns off waiting for the
-      WAL flush for that transaction only (see ``audit``'s ``wait_for_disk``).
+    - PostgreSQL: the INSERT joins the request's transaction and, unless ``wait_for_disk``
+      (a handed-out export), turns off waiting for the WAL flush for that transaction only
+      (see ``audit``).
     - SQLite: a read transaction that then writes fails at once ("database is locked",
       SQLITE_BUSY_SNAPSHOT: the busy timeout does not apply) when another connection
       committed since it began — with two workers showing household pages, most of the
@@ -148,7 +150,7 @@ def record_view(
     session = db.session()
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(_INSERT_NO_WAIT, values)
+        connection.execute(_TABLE_INSERT if wait_for_disk else _INSERT_NO_WAIT, values)
     else:
         _commit_keeping_loaded(session)  # end the read (nothing to write)
         token = READ_ONLY.set(False)  # the next transaction writes: BEGIN IMMEDIATE
