@@ -17,9 +17,10 @@ The last line printed is one JSON object with the figures (times in ms); the tar
 ``added_ci95_ms`` is that median's 95 % confidence interval (order statistics of the
 pairs), ``added_difference_of_medians_ms`` the plain difference of the two medians.
 ``added_cpu_median_ms`` is the same for the time spent on a CPU by this process (its CPU
-clock) and the PostgreSQL server processes serving it (Linux ``/proc/<pid>/schedstat``): on a machine
-that other work keeps busy, wall-clock times grow by the time spent waiting for a CPU —
-several times the work itself — while CPU time stays close to what an idle machine shows.
+clock) and the PostgreSQL server processes serving it (``/proc/<pid>/schedstat``): on a
+machine that other work keeps busy, wall-clock times grow by the time spent waiting for a
+CPU — several times the work itself — while CPU time stays close to what an idle machine
+shows.
 """
 
 import argparse
