@@ -87,6 +87,8 @@ class Config:
     SCHEDULER_REMINDER_SECONDS = _int("SCHEDULER_REMINDER_SECONDS", 60)
     SCHEDULER_RULES_MINUTES = _int("SCHEDULER_RULES_MINUTES", 15)
     SCHEDULER_DIGEST_TIME = os.environ.get("SCHEDULER_DIGEST_TIME", "07:00")
+    # the reminder the day before an event, Europe/Stockholm time
+    SCHEDULER_EVENT_REMINDER_TIME = os.environ.get("SCHEDULER_EVENT_REMINDER_TIME", "10:00")
     SCHEDULER_MISFIRE_GRACE_SECONDS = _int("SCHEDULER_MISFIRE_GRACE_SECONDS", 6 * 3600)
     # Job ads from Arbetsförmedlingen (JobTech): imported nightly when a source URL is set
     JOBTECH_SOURCE_URL = os.environ.get("JOBTECH_SOURCE_URL", "")
@@ -104,7 +106,9 @@ class Config:
     SCHEDULER_DISPOSAL_TIME = os.environ.get("SCHEDULER_DISPOSAL_TIME", "01:30")
     # Roles that must log in with a second factor (TOTP); others may enrol by choice
     TOTP_REQUIRED_ROLES = tuple(
-        r for r in os.environ.get("TOTP_REQUIRED_ROLES", "coordinator,admin").split(",") if r
+        r
+        for r in os.environ.get("TOTP_REQUIRED_ROLES", "coordinator,admin,communicator").split(",")
+        if r
     )
 
     # Operations (README, "Operating Lotsen"): backups and log lines

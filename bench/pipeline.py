@@ -11,21 +11,35 @@ the board, and the quarterly report's CSV and XLSX exports.
     python bench/pipeline.py --quick      # a tenth
     python bench/pipeline.py --db sqlite
 
+    python bench/pipeline.py --db sqlite --keep            # keep the seeded database
+    python bench/pipeline.py --db sqlite --reuse URL       # time it again, no seeding
+
+Next to each page's median wall-clock time it reports the mean CPU time a request costs
+(``_cpu_ms``: this process, which includes SQLite, plus the PostgreSQL backends serving it
+when the server runs on this machine): on a shared machine the wall-clock figures grow with
+the load average (also reported), the CPU figures far less. No figure is cached: every
+request computes its figures from the tables.
+
 The last line printed is one JSON object with the figures (times in ms).
 """
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 from common import analyze, bench_app
-from households import CODES, bulk, login, seed, timed
-from sqlalchemy import event, select, text
+from flask_migrate import upgrade
+from households import CODES, bulk, seed, timed
+from households import login as password_login
+from sqlalchemy import event, func, select, text
 
-from lotsen import clock
+from config import TestingConfig
+from lotsen import clock, create_app
 from lotsen.accounts.models import Role, User
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp
@@ -123,6 +137,57 @@ def add_history(followups_per: int) -> dict:
     }
 
 
+def login(client, user_id):
+    """Logged in with the second factor done (coordinators must use one)."""
+    password_login(client, user_id)
+    with client.session_transaction() as sess:
+        sess["mfa"] = True
+
+
+class CPU:
+    """CPU seconds spent on requests: this process's (the app, and SQLite in it) and, on a
+    PostgreSQL server on this machine, its backends' serving our connections (read from
+    /proc). On a shared machine the wall-clock medians grow with the other processes' load;
+    the CPU a page costs barely does, so it is reported next to them."""
+
+    def __init__(self, engine):
+        self.pids: set[int] = set()
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "connect", self._connected)
+            event.listen(engine, "checkout", self._checked_out)
+            engine.dispose()  # reconnect, so that every connection's backend is known
+
+    def _connected(self, dbapi_connection, record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT pg_backend_pid()")
+        record.info["backend"] = cursor.fetchone()[0]
+        cursor.close()
+
+    def _checked_out(self, dbapi_connection, record, proxy):
+        self.pids.add(record.info["backend"])
+
+    def now(self) -> float | None:
+        total = time.process_time()
+        for pid in self.pids:
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                return None  # the server is elsewhere
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+
+def timed_cpu(client, url, runs, cpu: CPU) -> tuple[float, float | None]:
+    """The median wall-clock milliseconds of ``runs`` requests and their mean CPU ms."""
+    client.get(url)
+    before = cpu.now()
+    median = timed(client, url, runs)  # 3 warm-up requests and ``runs`` timed ones
+    after = cpu.now()
+    mean_cpu = None if before is None or after is None else (after - before) * 1000 / (runs + 3)
+    return median, mean_cpu
+
+
 def measure(app, runs) -> dict:
     with app.app_context():
         guide_id = db.session.scalar(select(User.id).where(User.email == "guide2418@bench.example"))
@@ -133,30 +198,62 @@ def measure(app, runs) -> dict:
         login(coordinator, coordinator_id)
         engine = db.engine
     queries = []
+    cpu = CPU(engine)
     event.listen(engine, "before_cursor_execute", lambda *a: queries.append(1))
     year = clock.now().year
-    figures = {
-        "dashboard_median_ms": timed(coordinator, "/pipeline", runs),
-        "dashboard_past_year_median_ms": timed(
-            coordinator, f"/pipeline?since={year - 1}-01-01&until={year - 1}-12-31", runs
+    pages = {
+        "dashboard": (coordinator, "/pipeline"),
+        "dashboard_past_year": (
+            coordinator,
+            f"/pipeline?since={year - 1}-01-01&until={year - 1}-12-31",
         ),
-        "guide_dashboard_median_ms": timed(guide, "/pipeline", runs),
-        "board_median_ms": timed(guide, "/pipeline/board", runs),
-        "report_csv_median_ms": timed(
-            coordinator, f"/pipeline/report/export?year={year}&quarter=2&format=csv", runs
-        ),
-        "report_xlsx_median_ms": timed(
-            coordinator, f"/pipeline/report/export?year={year}&quarter=2&format=xlsx", runs
+        "guide_dashboard": (guide, "/pipeline"),
+        "board": (guide, "/pipeline/board"),
+        "report_csv": (coordinator, f"/pipeline/report/export?year={year}&quarter=2&format=csv"),
+        "report_xlsx": (
+            coordinator,
+            f"/pipeline/report/export?year={year}&quarter=2&format=xlsx",
         ),
     }
+    figures = {}
+    for name, (client, url) in pages.items():
+        median, mean_cpu = timed_cpu(client, url, runs, cpu)
+        figures[f"{name}_median_ms"] = median
+        if mean_cpu is not None:
+            figures[f"{name}_cpu_ms"] = mean_cpu
     queries.clear()
     coordinator.get("/pipeline")
     figures["dashboard_queries"] = len(queries)
+    figures["load_average"] = os.getloadavg()[0]
     return figures
 
 
-def run(kind: str, n: int, per: int, followups_per: int, runs: int) -> dict:
-    with bench_app(kind) as (app, _url):
+@contextmanager
+def reused_app(url: str):
+    """An app on a database kept by an earlier ``--keep`` run, brought up to the current
+    migrations; the summary rows are rebuilt from the history (as after a bulk load)."""
+    app = create_app(type("BenchConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    with app.app_context():
+        upgrade()
+        rebuild_milestones()
+        db.session.commit()
+        analyze()
+    try:
+        yield app, url
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def run(kind: str, n: int, per: int, followups_per: int, runs: int, keep, reuse) -> dict:
+    if reuse:
+        with reused_app(reuse) as (app, _url):
+            with app.app_context():
+                changes = db.session.scalar(select(func.count()).select_from(StageChange))
+            figures = measure(app, runs)
+        print(f"{kind}: {figures}", file=sys.stderr)
+        return {"stage_changes": changes, **figures}
+    with bench_app(kind, keep=keep) as (app, _url):
         with app.app_context():
             seeded = seed(n, per)
             history = add_history(followups_per)
@@ -182,13 +279,22 @@ def main():
         default=10,
         help="contacts per household (the figures do not read them; seeding them is slow)",
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the seeded database (its URL is printed)"
+    )
+    parser.add_argument(
+        "--reuse", metavar="URL", help="time a database kept by --keep instead of seeding"
+    )
     args = parser.parse_args()
+    if args.reuse and args.db == "both":
+        parser.error("--reuse needs --db sqlite or --db postgresql")
     n = 10_000 if args.quick else 100_000
     per, followups_per = args.contacts_per, 3
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     result = {"households": n, "contacts": n * per, "follow_ups": n * followups_per}
     for kind in kinds:
-        for key, value in run(kind, n, per, followups_per, args.runs).items():
+        figures = run(kind, n, per, followups_per, args.runs, args.keep, args.reuse)
+        for key, value in figures.items():
             result[f"{kind}_{key}"] = round(value, 2) if isinstance(value, float) else value
     print(json.dumps(result))
 

@@ -251,6 +251,9 @@ class Server:
             "DATABASE_URL": url,
             "SECRET_KEY": secrets.token_urlsafe(48),
             "HOUSEHOLDS_PER_PAGE": str(per_page),
+            # The bench logs in with a password only; a coordinator's second factor
+            # (TOTP, required by default) is not what is measured here.
+            "TOTP_REQUIRED_ROLES": "admin",
         }
         self.log = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the server)
         self.proc = subprocess.Popen(
@@ -299,6 +302,17 @@ class Server:
             with contextlib.suppress(psutil.NoSuchProcess):  # a worker being replaced
                 total += child.memory_info().rss
         return total / 2**20
+
+    def breakdown(self) -> str:
+        """RSS of each process, and how much of it is file-backed (code, the mapped
+        database): "master 26 (9 file) + worker 61 (12 file) + ..." in MB."""
+        parts = []
+        master = psutil.Process(self.proc.pid)
+        for name, p in [("master", master)] + [("worker", c) for c in master.children()]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                m = p.memory_info()
+                parts.append(f"{name} {m.rss / 2**20:.0f} ({m.shared / 2**20:.0f} file)")
+        return " + ".join(parts)
 
     def _sample(self):
         while not self._stop.is_set():
@@ -421,6 +435,7 @@ def run(kind: str, n: int, seconds: int, warmup: int, per_page: int) -> dict:
             base = server.base
             coordinator = login(base, "coordinator@bench.example")
             guide = login(base, f"guide{GUIDE_CODE}@bench.example")
+            print(f"{kind}: RSS after start: {server.breakdown()} MB", file=sys.stderr)
             # A login hashes with Argon2 (64 MiB for a moment): its peak is reported apart.
             login_peak, server.peak_rss = server.peak_rss, 0
             pages = {
@@ -445,6 +460,11 @@ def run(kind: str, n: int, seconds: int, warmup: int, per_page: int) -> dict:
                 result[f"{name}_p99_ms"] = round(figures["p99_ms"], 2)
                 result[f"{name}_per_s"] = round(figures["per_s"], 1)
                 result[f"{name}_errors"] = figures["errors"]
+            print(f"{kind}: RSS after the pages: {server.breakdown()} MB", file=sys.stderr)
+            if any(result[f"{name}_errors"] for name in pages):
+                server.log.seek(0)
+                lines = server.log.read().decode(errors="replace").splitlines()
+                print("\n".join(x for x in lines if " 200 " not in x)[-3000:], file=sys.stderr)
             result["rss_idle_mb"] = round(server.rss_mb(), 1)
             result["rss_peak_mb"] = round(server.peak_rss, 1)
             result["rss_login_peak_mb"] = round(login_peak, 1)

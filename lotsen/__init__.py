@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from lotsen.accounts.routes import bp as accounts_bp
     from lotsen.admin.routes import bp as admin_bp
     from lotsen.audiences import bp as audiences_bp
+    from lotsen.audiences import public_bp as newsletter_bp
     from lotsen.audiences import routes as _audience_routes  # noqa: F401
     from lotsen.audit.routes import bp as audit_bp
     from lotsen.contacts.routes import bp as contacts_bp
@@ -119,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
         events_bp,
         event_public_bp,
         audiences_bp,
+        newsletter_bp,
     ):
         app.register_blueprint(bp)
 

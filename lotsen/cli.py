@@ -128,6 +128,6 @@ def seed_demo_command(households):
     for email, role, place in logins:
         click.echo(f"  {role:<12} {email:<40} {place}")
     click.echo(
-        "Coordinators and admins set up two-factor login (an authenticator app) at their "
-        "first login; guides may (TOTP_REQUIRED_ROLES)."
+        "Coordinators, admins and communicators set up two-factor login (an authenticator "
+        "app) at their first login; guides may (TOTP_REQUIRED_ROLES)."
     )

@@ -48,12 +48,17 @@ class UTCDateTime(TypeDecorator):
 def include_object(obj, name, type_, reflected, compare_to):
     """For Alembic: leave out what the models cannot describe, the free-text search
     structures (SQLite's FTS5 table and its shadow tables, PostgreSQL's generated tsvector
-    column and its GIN index), which the migrations create by hand."""
+    column and its GIN index), which the migrations create by hand, and an index whose
+    PostgreSQL ordering Alembic cannot compare."""
     if type_ == "table" and name.startswith("household_fts"):
         return False
     if type_ == "column" and name == "search_vector":
         return False
-    return not (type_ == "index" and name == "ix_household_search")
+    # ix_household_last_contact_id: Alembic compares its PostgreSQL ``NULLS FIRST`` (a
+    # ``postgresql_ops`` in the model) as a changed expression
+    return not (
+        type_ == "index" and name in ("ix_household_search", "ix_household_last_contact_id")
+    )
 
 
 # True while handling a request that changes nothing (GET, HEAD, OPTIONS): its transactions

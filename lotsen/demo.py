@@ -1,10 +1,11 @@
-"""A living demo region: ten guides, a coordinator, an admin and ~300 households.
+"""A living demo region: ten guides, a coordinator, an admin, a communicator, ~300
+households and three events (a Dutch emigration fair, a webinar, a visit weekend in Malå).
 
 Deterministic (a seeded random generator), and it only ever fills an empty database.
 """
 
 import random
-from datetime import timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import func, select
 
@@ -122,6 +123,7 @@ def _accounts() -> tuple[dict[str, User], list[tuple[str, str, str]]]:
     for local, name, role in (
         ("koordinator", "Annika Strömberg", Role.COORDINATOR),
         ("admin", "Tomas Lejon", Role.ADMIN),
+        ("kommunikator", "Johanna Berglund", Role.COMMUNICATOR),
     ):
         user = create_user(
             email=f"{local}@{DEMO_DOMAIN}",
@@ -208,12 +210,14 @@ def seed_demo(count: int = 300, seed: int = 10) -> list[tuple[str, str, str]] | 
     codes = sorted(guides)
     coordinator = db.session.scalar(select(User).where(User.role == Role.COORDINATOR))
     now = clock.now()
+    households = []
     for _ in range(count):
         data = _household_data(rng, codes)
         created = now - timedelta(days=rng.randint(1, 730), minutes=rng.randint(0, 1440))
         code = data.fields["primary_municipality_code"]
         guide = guides.get(code)
         household = create_household(data, by=guide or coordinator, guide=guide, at=created)
+        households.append(household)
         final = rng.choices(list(STAGE_WEIGHTS), weights=list(STAGE_WEIGHTS.values()))[0]
         steps = (
             PIPELINE[1 : PIPELINE.index(final) + 1]
@@ -245,5 +249,108 @@ def seed_demo(count: int = 300, seed: int = 10) -> list[tuple[str, str, str]] | 
                 by=guide,
                 title=rng.choice(["Ring upp", "Skicka bostadstips", "Boka besök"]),
             )
+    _events(rng, guides, coordinator, households, now)
     db.session.flush()
     return logins
+
+
+def _events(rng: random.Random, guides: dict, coordinator: User, households: list, now) -> None:
+    """A Dutch emigration fair (held, with attendance marked), a webinar and a visit weekend
+    in Malå that is full and has a waiting list."""
+    from lotsen.events.services import EventData, save_event
+    from lotsen.events.signups import set_status, sign_up
+    from lotsen.events.vocab import EventStatus, EventType, SignupChannel, SignupStatus
+
+    def at(days: int, hour: int):
+        day = clock.local_date(now) + timedelta(days=days)
+        return clock.local_to_utc(day, time(hour, 0))
+
+    codes = sorted(guides)
+    fair = save_event(
+        EventData(
+            name="Emigratiebeurs Utrecht",
+            kind=EventType.FAIR,
+            starts_at=at(-40, 10),
+            ends_at=at(-39, 17),
+            status=EventStatus.OPEN,
+            municipality_codes=codes,
+            staff_ids=[guides["2418"].id, guides["2462"].id],
+            place="Jaarbeurs, Utrecht",
+            country="NL",
+            cost_sek=68_000,
+            descriptions={
+                "sv": "Move Up North i monter 12: bo och arbeta i Sveriges inland.",
+                "nl": "Move Up North op stand 12: wonen en werken in het Zweedse binnenland.",
+            },
+        ),
+        coordinator,
+    )
+    dutch = [h for h in households if h.country == "NL" and h.created_at < at(-70, 0)]
+    visitors = rng.sample(dutch, min(14, len(dutch)))
+    for n, household in enumerate(visitors):
+        signup = sign_up(
+            fair,
+            household,
+            channel=rng.choice([SignupChannel.PUBLIC, SignupChannel.CAPTURE]),
+            by=None,
+            now=at(-rng.randint(41, 70), 12),
+        )
+        outcome = {0: SignupStatus.NO_SHOW, 1: SignupStatus.NO_SHOW, 2: SignupStatus.CANCELLED}
+        status = outcome.get(n, SignupStatus.ATTENDED)
+        set_status(signup, status, by=guides["2418"], now=at(-39, 17))
+    fair.status = EventStatus.HELD
+
+    webinar = save_event(
+        EventData(
+            name="Webbinarium: att bo och arbeta i inlandet",
+            kind=EventType.WEBINAR,
+            starts_at=at(9, 19),
+            ends_at=at(9, 20),
+            status=EventStatus.OPEN,
+            municipality_codes=codes,
+            staff_ids=[coordinator.id],
+            online_url="https://meet.example.org/move-up-north",
+            capacity=100,
+            descriptions={
+                "sv": "En timme om jobb, bostäder och skola – med frågor på slutet.",
+                "en": "One hour about jobs, homes and schools, with questions at the end.",
+                "de": "Eine Stunde über Arbeit, Wohnen und Schule, mit Fragen am Ende.",
+                "nl": "Een uur over werk, wonen en school, met vragen aan het eind.",
+            },
+        ),
+        coordinator,
+    )
+    for household in rng.sample(households, 25):
+        sign_up(webinar, household, channel=SignupChannel.PUBLIC, by=None, now=now)
+
+    visit = save_event(
+        EventData(
+            name="Besöksweekend i Malå",
+            kind=EventType.VISIT_TRIP,
+            starts_at=at(37, 10),
+            ends_at=at(39, 15),
+            status=EventStatus.OPEN,
+            municipality_codes=["2418"],
+            staff_ids=[guides["2418"].id],
+            place="Malå",
+            country="SE",
+            capacity=12,
+            cost_sek=24_000,
+            descriptions={
+                "sv": "Tre dagar i Malå: visningar av hus, skolan, arbetsgivare och fjället.",
+                "nl": "Drie dagen in Malå: huizen bekijken, de school, werkgevers en het fjäll.",
+                "de": "Drei Tage in Malå: Häuser, die Schule, Arbeitgeber und das Fjäll.",
+            },
+        ),
+        guides["2418"],
+    )
+    families = [h for h in households if "2418" in h.municipality_codes and len(h.persons) > 1]
+    for household in families[:7]:
+        sign_up(
+            visit,
+            household,
+            channel=SignupChannel.STAFF,
+            by=guides["2418"],
+            people=min(len(household.persons), 4),
+            now=now,
+        )

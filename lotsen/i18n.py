@@ -20,7 +20,7 @@ from lotsen.workdays import local_date
 def select_locale() -> str:
     if not has_request_context():  # jobs and CLI commands: Swedish unless force_locale says
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if request.blueprint == "interest":
+    if request.blueprint in ("interest", "event_public"):
         return _public_locale()
     supported = current_app.config["LANGUAGES"]
     wanted = request.args.get("lang")

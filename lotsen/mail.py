@@ -73,12 +73,25 @@ def compose_mail(
     key: str,
     user_id: int | None = None,
     kind: str | None = None,
+    attachments: list[dict] | None = None,
+    headers: dict[str, str] | None = None,
     **context,
 ) -> Mail:
     """A rendered mail, not yet queued (for ``send_mails``). ``kind`` defaults to the
-    template's name; ``key`` is the deduplication key."""
+    template's name; ``key`` is the deduplication key. ``attachments`` are text parts
+    (``{"filename", "content_type", "content"}``, e.g. an .ics invitation) and ``headers``
+    extra headers, both stored with the mail in the outbox."""
     subject, body = render_mail(template, locale, **context)
-    return Mail(key=key, kind=kind or template, to=to, subject=subject, body=body, user_id=user_id)
+    return Mail(
+        key=key,
+        kind=kind or template,
+        to=to,
+        subject=subject,
+        body=body,
+        user_id=user_id,
+        attachments=attachments,
+        headers=headers,
+    )
 
 
 def send_mails(mails: Iterable[Mail], now: datetime | None = None) -> int:
@@ -95,11 +108,21 @@ def send_mail(
     now: datetime | None = None,
     user_id: int | None = None,
     kind: str | None = None,
+    attachments: list[dict] | None = None,
+    headers: dict[str, str] | None = None,
     **context,
 ) -> bool:
     """Render ``templates/email/<template>.txt`` for one recipient and queue it; False when
     a mail with the same ``key`` was queued before."""
     mail = compose_mail(
-        template, to=to, locale=locale, key=key, user_id=user_id, kind=kind, **context
+        template,
+        to=to,
+        locale=locale,
+        key=key,
+        user_id=user_id,
+        kind=kind,
+        attachments=attachments,
+        headers=headers,
+        **context,
     )
     return send_mails([mail], now) == 1

@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from lotsen import clock, jobs
+from lotsen.events import reminders as event_reminders  # noqa: F401  (registers event-reminders)
 from lotsen.followups import notify, rules  # noqa: F401  (registers their jobs)
 from lotsen.interest import services as interest_services  # noqa: F401
 from lotsen.matching import jobtech  # noqa: F401  (registers import-jobtech)
@@ -39,6 +40,11 @@ def triggers(config) -> dict[str, object]:
         "dispose": CronTrigger(  # nightly disposal rules (gallring)
             hour=int(config["SCHEDULER_DISPOSAL_TIME"].split(":")[0]),
             minute=int(config["SCHEDULER_DISPOSAL_TIME"].split(":")[1]),
+            timezone=STOCKHOLM,
+        ),
+        "event-reminders": CronTrigger(  # the day before an event, at a fixed Swedish time
+            hour=int(config["SCHEDULER_EVENT_REMINDER_TIME"].split(":")[0]),
+            minute=int(config["SCHEDULER_EVENT_REMINDER_TIME"].split(":")[1]),
             timezone=STOCKHOLM,
         ),
         # every weekday; the job itself sends only on the week's first working day

@@ -157,7 +157,8 @@ def frozen():
 
 @pytest.fixture
 def region(app_ctx):
-    """Users of Region 10: a Norsjö and a Malå guide, a coordinator and an admin."""
+    """Users of Region 10: a Norsjö and a Malå guide, a coordinator, an admin and a
+    communicator."""
     return factories.Region.create()
 
 

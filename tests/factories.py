@@ -78,6 +78,7 @@ class Region:
     mala_guide: User
     coordinator: User
     admin: User
+    communicator: User
 
     @classmethod
     def create(cls) -> "Region":
@@ -86,6 +87,7 @@ class Region:
             mala_guide=user(Role.GUIDE, MALA, name="Sara Malå"),
             coordinator=user(Role.COORDINATOR, name="Annika Koordinator"),
             admin=user(Role.ADMIN, name="Tomas Admin"),
+            communicator=user(Role.COMMUNICATOR, name="Klara Kommunikatör"),
         )
 
 

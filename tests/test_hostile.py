@@ -1,6 +1,6 @@
 """Hostile input on every route, generated from the URL map (like the permission matrix).
 
-For each role (anonymous, guide, coordinator, admin) and database:
+For each role (anonymous, guide, coordinator, admin, communicator) and database:
 - every route with hostile path values (huge, negative, zero, non-numeric ids; NUL, long
   and odd tokens): ids outside the database's range are a 404, never a 5xx;
 - every GET route with hostile query strings (keys that ``url_for`` reserves, unknown keys,
@@ -24,7 +24,10 @@ from sqlalchemy import func, select
 
 from lotsen import clock
 from lotsen.accounts.models import Role
+from lotsen.audiences.services import save_audience
 from lotsen.db import utcnow
+from lotsen.events.signups import sign_up
+from lotsen.events.vocab import SignupChannel
 from lotsen.extensions import db, limiter
 from lotsen.followups.services import create_followup
 from lotsen.households.models import Household
@@ -34,9 +37,12 @@ from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.notifications.services import Mail, enqueue
 from tests import factories
 from tests.conftest import login
+from tests.test_event_public import form_data as event_form_data
+from tests.test_event_public import make_event
+from tests.test_events import event
 from tests.test_interest import form_data
 
-ROLES = ("anonymous", "guide", "coordinator", "admin")
+ROLES = ("anonymous", "guide", "coordinator", "admin", "communicator")
 HUGE = "9" * 30
 HOSTILE_IDS = (HUGE, str(2**63), str(2**31), "-1", "0", "abc")
 HOSTILE_TOKENS = ("%00", "x" * 10_000, "..%2F..%2Fetc", "%FF%FE")
@@ -73,10 +79,22 @@ VALID = {
         "locale": "sv",
     },
     "interest.form": form_data,  # called in the test: it signs a start time
+    "events.new": {
+        "name": "Emigratiebeurs",
+        "starts_at": "2027-03-13T10:00",
+        "ends_at": "2027-03-14T16:00",
+        "place": "Utrecht",
+        "country": "NL",
+    },
+    "event_public.page": event_form_data,  # likewise
+    "events.capture": {"name": "Eva de Vries", "email": "eva@example.nl", "consent_contact": "y"},
 }
+VALID["events.edit"] = VALID["events.new"]
 # POST routes whose form is on no page a test user can open.
 NO_PAGE = {
     "interest.confirm_page": {},
+    "event_public.confirm": {},  # the links of the e-mails
+    "event_public.cancel": {},
     "accounts.login": {"email": "someone@example.org", "password": "not the password"},
     # shown only once a household has suggestions, a match is interested, a batch imported
     "matching.suggest_match": lambda world: {"listing_id": world["listing_id"]},
@@ -85,6 +103,9 @@ NO_PAGE = {
     "accounts.second_factor": {"code": "123456"},  # shown only between the two login steps
     "privacy.withdraw": {"consent_id": "1", "withdraw-how": "phone"},  # once there is one
     "privacy.hold": {"hold-until": "2030-01-01", "hold-reason": "Kvar"},  # near disposal
+    # the world's token is no household's: the page is a 404 (its form: tests/test_audiences.py)
+    "newsletter.unsubscribe": {"List-Unsubscribe": "One-Click"},
+    "events.captures": {},  # JSON sent by capture.js, no form
 }
 
 
@@ -208,6 +229,13 @@ def world(app, region):
         user.ical_token = f"feed-token-of-user-{user.id}-0123456789abcdef"
     listing, job, match = factories.listing_job_match(household, region.norsjo_guide)
     batch = upload(region.norsjo_guide, "lista.csv", "Namn;Kommun\nFamiljen Ek;Norsjö\n".encode())
+    fair = event(region.norsjo_guide, capacity=10)
+    sign_up(fair, household, channel=SignupChannel.STAFF, by=region.norsjo_guide)
+    event(region.norsjo_guide, name="Webbinarium", days=60)  # one to sign the household up for
+    public_event = make_event(slug="fientlig-massa")  # open for sign-up: its page has the form
+    audience = save_audience(
+        None, name="Nederländare", filters={"countries": ["NL"]}, notes=None, by=region.coordinator
+    )
     db.session.commit()
     yield {
         "household_id": str(household.id),
@@ -220,6 +248,9 @@ def world(app, region):
         "job_id": str(job.id),
         "match_id": str(match.id),
         "batch_id": str(batch.id),
+        "audience_id": str(audience.id),
+        "slug": public_event.slug,
+        "event_id": str(fair.id),
     }
     limiter.reset()
 
@@ -230,6 +261,7 @@ def as_role(client, region, role):
         "guide": region.norsjo_guide,
         "coordinator": region.coordinator,
         "admin": region.admin,
+        "communicator": region.communicator,
     }[role]
     if user is not None:
         login(client, user)

@@ -166,7 +166,10 @@ def test_household_page_shows_homes_and_jobs_with_reasons(client, region):
     factories.job(factories.NORSJO, title="Snickare", occupation="Snickare")
     db.session.commit()
     login(client, guide)
-    page = client.get(f"/households/{h.id}").get_data(as_text=True)
+    plain = client.get(f"/households/{h.id}").get_data(as_text=True)
+    assert "Homes and jobs" in plain and "Trea på Storgatan" not in plain  # ranked on demand
+    assert f"/households/{h.id}?suggestions=1#matches" in plain
+    page = client.get(f"/households/{h.id}?suggestions=1").get_data(as_text=True)
     assert "Homes and jobs" in page
     assert "Trea på Storgatan" in page and "4 rooms for a household of 4" in page
     assert "Jobs for Anna" in page and "SSYK 2221 – matches Anna&#39;s occupation" in page
@@ -304,7 +307,7 @@ def test_a_shared_household_opens_other_municipalities_listings_to_its_guide(cli
     assert client.get(f"/households/{h.id}").status_code == 404
     share_household(h, region.norsjo_guide, region.mala_guide)
     db.session.commit()
-    page = client.get(f"/households/{h.id}").get_data(as_text=True)
+    page = client.get(f"/households/{h.id}?suggestions=1").get_data(as_text=True)
     assert "Malå-trea" in page  # suggested through the shared household
     assert client.get(f"/listings/{mala.id}").status_code == 404  # not yet matched
     client.post(f"/households/{h.id}/matches", data={"listing_id": mala.id})
@@ -459,7 +462,7 @@ def test_the_panel_needs_the_same_queries_for_more_homes_jobs_and_matches(
 
     def queries():
         with count_queries() as statements:
-            assert client.get(f"/households/{h.id}").status_code == 200
+            assert client.get(f"/households/{h.id}?suggestions=1").status_code == 200
         return len(statements)
 
     login(client, region.norsjo_guide)

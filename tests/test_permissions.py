@@ -1,9 +1,15 @@
 """Route × role permission matrix, generated from the app's URL map.
 
 Every route must declare who may call it (``@allow``). For each route and method this test
-calls it as anonymous, as a Norsjö guide, as a coordinator and as an admin, with the ids of
-objects that belong to Malå, and checks the answer against the declaration. A new route
-without a rule, or with a rule this matrix cannot satisfy, fails here.
+calls it as anonymous, as a Norsjö guide, as a coordinator, as an admin and as a
+communicator, with the ids of objects that belong to Malå, and checks the answer against
+the declaration. A new route without a rule, or with a rule this matrix cannot satisfy,
+fails here.
+
+The communicator sees events and builds newsletter audiences, never a household: a route
+that lets them in must be in a blueprint of COMMUNICATOR_BLUEPRINTS, and no answer they get
+(on any route, allowed or not) may contain the Malå household's name or e-mail address,
+except the audience export, which exists to hand out e-mail addresses with consent.
 """
 
 import pytest
@@ -12,8 +18,12 @@ from sqlalchemy import func, select
 from lotsen import clock
 from lotsen.access import PUBLIC
 from lotsen.accounts.models import Role
+from lotsen.audiences.services import save_audience
 from lotsen.clock import now as utcnow
 from lotsen.contacts.models import Contact
+from lotsen.events.models import Event, EventSignup
+from lotsen.events.signups import sign_up
+from lotsen.events.vocab import SignupChannel
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp
 from lotsen.followups.services import create_followup
@@ -24,8 +34,9 @@ from lotsen.notifications.models import OutboxMessage
 from lotsen.notifications.services import Mail, enqueue
 from tests import factories
 from tests.conftest import login
+from tests.test_event_capture import make_event
 
-ROLES = ("anonymous", "guide", "coordinator", "admin")
+ROLES = ("anonymous", "guide", "coordinator", "admin", "communicator")
 SCOPED = {
     "household_id",
     "followup_id",
@@ -33,7 +44,20 @@ SCOPED = {
     "listing_id",
     "job_id",
     "match_id",
+    "event_id",
 }  # objects that belong to a municipality
+# Where a communicator may be let in: their account, events (no household behind them),
+# audiences, the public newsletter pages. Anything else that admits them fails.
+COMMUNICATOR_BLUEPRINTS = {"accounts", "events", "audiences", "newsletter"}
+# Routes that show a household to a communicator by design: the newsletter tool's CSV.
+PERSONAL_DATA_BY_DESIGN = {"audiences.export"}
+# Ids that name a household's row: a communicator gets a 403 or a 404, never the row.
+HOUSEHOLD_ROWS = SCOPED | {"signup_id", "capture_id"}
+SECRET_NAME, SECRET_EMAIL = "Familjen Hemligsson", "hemligsson@example.nl"
+# Pages of a scoped object that every role allowed on them may open (what they show inside
+# is scoped): the event page shows any event, its sign-ups as far as the household rule
+# reaches (a communicator: counts only; the secret household must not appear).
+OPEN_TO_EVERY_ALLOWED_ROLE = {"events.view"}
 
 
 def routes(app):
@@ -61,12 +85,16 @@ def _snapshot():
     )
     versions = tuple(db.session.scalars(select(Household.version).order_by(Household.id)))
     followups = tuple(db.session.execute(select(FollowUp.status, FollowUp.due_on)).all())
-    return counts, versions, followups
+    events = tuple(db.session.execute(select(Event.name, Event.status).order_by(Event.id)).all())
+    signups = tuple(db.session.execute(select(EventSignup.id, EventSignup.status)).all())
+    return counts, versions, followups, events, signups
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_route_matrix(app, client, region, role):
-    mala = factories.household(factories.MALA, guide=region.mala_guide)
+    mala = factories.household(
+        factories.MALA, guide=region.mala_guide, name=SECRET_NAME, email=SECRET_EMAIL
+    )
     other_mala_guide = factories.user(Role.GUIDE, factories.MALA)
     share_household(mala, other_mala_guide, region.mala_guide)
     followup = create_followup(mala, due_on=clock.today(), by=region.mala_guide)
@@ -75,6 +103,9 @@ def test_route_matrix(app, client, region, role):
     region.mala_guide.ical_token = "t" * 40
     batch = upload(region.mala_guide, "mala.csv", "Namn;Kommun\nFamiljen Ek;Malå\n".encode())
     listing, job, match = factories.mala_listing_job_match(mala, region.mala_guide)
+    event = make_event(factories.MALA)
+    signup = sign_up(event, mala, channel=SignupChannel.STAFF, by=region.mala_guide)
+    audience = save_audience(None, name="Alla", filters={}, notes=None, by=region.coordinator)
     db.session.commit()
     ids = {
         "household_id": mala.id,
@@ -86,12 +117,17 @@ def test_route_matrix(app, client, region, role):
         "listing_id": listing.id,
         "job_id": job.id,
         "match_id": match.id,
+        "event_id": event.id,
+        "signup_id": signup.id,
+        "audience_id": audience.id,
+        "slug": "mala-massa",  # an event's public page (public: any answer but a 5xx)
     }
     user = {
         "anonymous": None,
         "guide": region.norsjo_guide,
         "coordinator": region.coordinator,
         "admin": region.admin,
+        "communicator": region.communicator,
     }[role]
     if user is not None:
         login(client, user)
@@ -111,14 +147,34 @@ def test_route_matrix(app, client, region, role):
             ok = status == 302 and "/login" in response.headers["Location"]
         elif user.role not in allowed:
             ok = status == 403
-        elif role == "guide" and SCOPED & set(rule.arguments):
+        elif (
+            role == "guide"
+            and SCOPED & set(rule.arguments)
+            and rule.endpoint not in OPEN_TO_EVERY_ALLOWED_ROLE
+        ):
             ok = status == 404  # another municipality's household: no existence leak
+        elif role == "communicator":
+            if rule.endpoint.split(".")[0] not in COMMUNICATOR_BLUEPRINTS:
+                failures.append(f"{rule.endpoint} lets the communicator in: is it household data?")
+            if (
+                HOUSEHOLD_ROWS & set(rule.arguments)
+                and rule.endpoint not in OPEN_TO_EVERY_ALLOWED_ROLE
+            ):
+                ok = status in (403, 404)
+            else:
+                ok = status in (200, 302, 400)
         else:
             ok = status in (200, 302, 400)
         if method != "GET" and (status in (302, 403, 404) and not ok or status in (403, 404)):
             ok = ok and _snapshot() == before
         if not ok:
             failures.append(f"{method} {url} as {role}: {status}")
+        # (a public route answers a token, not a role: the calendar feed is its owner's)
+        by_design = PUBLIC in allowed or rule.endpoint in PERSONAL_DATA_BY_DESIGN
+        if role == "communicator" and not by_design:
+            body = response.get_data(as_text=True)
+            if SECRET_NAME in body or SECRET_EMAIL in body:
+                failures.append(f"{method} {url} shows the communicator a household")
         if role != "anonymous" and rule.endpoint == "accounts.logout" and status == 302:
             login(client, user)  # logging out ended the session; carry on as the same user
     assert failures == []

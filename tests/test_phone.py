@@ -11,7 +11,10 @@ from werkzeug.serving import make_server
 from lotsen import clock, create_app
 from lotsen.access import PUBLIC
 from lotsen.accounts.models import Role
+from lotsen.audiences.services import save_audience
 from lotsen.contacts.services import log_contact
+from lotsen.events.signups import sign_up
+from lotsen.events.vocab import SignupChannel
 from lotsen.extensions import db
 from lotsen.followups.services import create_followup
 from lotsen.imports.services import upload
@@ -19,15 +22,22 @@ from tests import factories
 from tests.conftest import make_config
 from tests.test_browser import browser  # noqa: F401  (the Chromium fixture)
 from tests.test_browser_interest import axe_violations
+from tests.test_events import event
 
 PHONE = {"width": 390, "height": 844}
-STAFF_ROLES = (Role.GUIDE, Role.COORDINATOR, Role.ADMIN)
+STAFF_ROLES = (Role.GUIDE, Role.COORDINATOR, Role.ADMIN, Role.COMMUNICATOR)
 
 
 @pytest.fixture(scope="module")
 def phone_site(tmp_path_factory):
     path = tmp_path_factory.mktemp("phone") / "lotsen.sqlite"
-    app = create_app(make_config(f"sqlite:///{path}", WTF_CSRF_ENABLED=True))
+    # The communicator logs in without a second factor here, so that their own pages are
+    # checked, not the enrolment page every page redirects to before enrolment. (Coordinators
+    # and admins still meet that redirect here: their pages are not reached.)
+    config = make_config(
+        f"sqlite:///{path}", WTF_CSRF_ENABLED=True, TOTP_REQUIRED_ROLES=("coordinator", "admin")
+    )
+    app = create_app(config)
     with app.app_context():
         upgrade()
         users = {
@@ -36,6 +46,9 @@ def phone_site(tmp_path_factory):
                 Role.COORDINATOR, municipality=None, email="coordinator@example.org"
             ),
             Role.ADMIN: factories.user(Role.ADMIN, municipality=None, email="admin@example.org"),
+            Role.COMMUNICATOR: factories.user(
+                Role.COMMUNICATOR, municipality=None, email="communicator@example.org"
+            ),
         }
         guide = users[Role.GUIDE]
         household = factories.household(
@@ -48,6 +61,21 @@ def phone_site(tmp_path_factory):
         create_followup(household, due_on=clock.today(), by=guide, title="Ring om visningsresan")
         listing, job, match = factories.listing_job_match(household, guide)
         batch = upload(guide, "lista.csv", "Namn;Kommun\nFamiljen Ek;Norsjö\n".encode())
+        fair = event(
+            guide, capacity=1, name="Emigratiebeurs Utrecht – de grote beurs voor emigranten"
+        )
+        sign_up(fair, household, channel=SignupChannel.STAFF, by=guide, people=4)
+        # waiting, and outside the guide's scope (the household list keeps one card)
+        waiting = factories.household(factories.MALA, name="Familie de Vries-van Oranje-Nassau")
+        sign_up(fair, waiting, channel=SignupChannel.PUBLIC, by=None)
+        event(guide, name="Webbinarium: att bo och arbeta i inlandet", days=60)
+        audience = save_audience(
+            None,
+            name="Nederländare som varit på mässan i Utrecht",
+            filters={"countries": ["NL"], "languages": ["nl"]},
+            notes="Till decembernumret",
+            by=users[Role.COORDINATOR],
+        )
         db.session.commit()
         args = {
             "household_id": household.id,
@@ -56,6 +84,8 @@ def phone_site(tmp_path_factory):
             "job_id": job.id,
             "match_id": match.id,
             "batch_id": batch.id,
+            "audience_id": audience.id,
+            "event_id": fair.id,
         }
         pages = {}
         for rule in app.url_map.iter_rules():

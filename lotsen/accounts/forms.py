@@ -11,6 +11,7 @@ ROLE_LABELS = {
     Role.GUIDE: _l("Guide"),
     Role.COORDINATOR: _l("Coordinator"),
     Role.ADMIN: _l("Administrator"),
+    Role.COMMUNICATOR: _l("Communicator"),
 }
 NEW_PASSWORD = [
     Length(

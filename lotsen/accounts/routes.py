@@ -14,6 +14,7 @@ from flask_login import current_user
 from lotsen.access import PUBLIC, STAFF, allow, may_open
 from lotsen.accounts import two_factor as tf
 from lotsen.accounts.forms import CodeForm, LoginForm, PasswordForm, SettingsForm
+from lotsen.accounts.models import Role
 from lotsen.accounts.services import (
     authenticate,
     change_password,
@@ -27,7 +28,16 @@ from lotsen.urls import next_url
 bp = Blueprint("accounts", __name__)
 
 
-HOME_PAGES = ("followups.my_day_page", "admin.users", "accounts.settings")
+# A communicator has no day of follow-ups: the events, else the audiences.
+HOME_PAGES = (
+    "followups.my_day_page",
+    "admin.users",
+    "events.index",
+    "audiences.index",
+    "accounts.settings",
+)
+# Every role that logs in: their own account, settings and second factor.
+ACCOUNT_ROLES = (*STAFF, Role.COMMUNICATOR)
 
 
 def home_endpoint(user) -> str:
@@ -63,7 +73,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-@allow(*STAFF)
+@allow(*ACCOUNT_ROLES)
 def logout():
     end_all_sessions(current_user)
     db.session.commit()
@@ -73,7 +83,7 @@ def logout():
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(*ACCOUNT_ROLES)
 def settings():
     form = SettingsForm(obj=current_user)
     password_form = PasswordForm(prefix="pw")
@@ -88,7 +98,7 @@ def settings():
 
 
 @bp.route("/settings/password", methods=["POST"])
-@allow(*STAFF)
+@allow(*ACCOUNT_ROLES)
 def password():
     form = SettingsForm(obj=current_user, formdata=None)
     password_form = PasswordForm(prefix="pw")
@@ -153,7 +163,7 @@ def enforce_second_factor():
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(*ACCOUNT_ROLES)
 def second_factor():
     user = current_user._get_current_object()
     if session.get("mfa") or user.totp_enabled_at is None:
@@ -191,7 +201,7 @@ def second_factor():
 
 
 @bp.route("/settings/two-factor", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(*ACCOUNT_ROLES)
 def two_factor():
     """Enrolment (QR code, then a code to prove it) and, once enrolled, the status."""
     user = current_user._get_current_object()

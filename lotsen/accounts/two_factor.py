@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pyotp
-import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -49,6 +48,8 @@ def provisioning_uri(user: User, secret: str) -> str:
 
 def qr_svg(uri: str, title: str) -> str:
     """The enrolment QR code as inline SVG (no script, no style attribute: CSP-safe)."""
+    import segno  # on first use: only enrolment draws a QR code
+
     return segno.make(uri, error="m").svg_inline(scale=4, title=title, svgclass="qr-code")
 
 

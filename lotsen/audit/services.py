@@ -41,6 +41,8 @@ ACTION_GROUPS = {
     "settings": _l("Settings"),
     "consent": _l("Consents"),
     "disposal": _l("Disposal"),
+    "event": _l("Events"),
+    "audience": _l("Audiences"),
 }
 
 # Every action recorded today (other features add theirs: consent.*, disposal.*).
@@ -71,12 +73,20 @@ ACTIONS = (
     "export.households",
     "export.funder_report",
     "export.import_report",
+    "export.audience",
+    "audience.create",
+    "audience.update",
+    "audience.delete",
     "login.success",
     "login.failure",
     "password.change",
     "user.create",
     "user.update",
     "settings.update",
+    "event.create",
+    "event.update",
+    "event.signup",
+    "event.attendance",
 )
 
 # The client address of the request being handled (None outside requests).

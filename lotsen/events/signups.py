@@ -82,10 +82,11 @@ def sign_up(
         return signup
     left = places_left(event)
     status = SignupStatus.REGISTERED if left is None or left >= people else SignupStatus.WAITLISTED
+    by_id = by.id if by else None  # read before the new row is in the session: it may load
     if signup is None:
         signup = EventSignup(event=event, household_id=household.id, channel=channel)
         db.session.add(signup)
-    signup.status, signup.people, signup.by_id = status, people, by.id if by else None
+    signup.status, signup.people, signup.by_id = status, people, by_id
     signup.created_at = signup.status_changed_at = now
     if household.first_event_id is None:
         household.first_event_id = event.id
@@ -103,12 +104,12 @@ def sign_up(
 
 def set_status(
     signup: EventSignup, status: SignupStatus, *, by: User | None, now: datetime | None = None
-) -> None:
+) -> list[EventSignup]:
     """Mark attended / no-show / cancelled (or back to registered). A cancelled place goes
-    to the first on the waiting list."""
+    to the first on the waiting list; returns the sign-ups that moved up."""
     now = now or clock.now()
     if signup.status == status:
-        return
+        return []
     freed = signup.status in HOLDS_PLACE and status not in HOLDS_PLACE
     signup.status, signup.status_changed_at = status, now
     db.session.flush()
@@ -121,7 +122,8 @@ def set_status(
         changes={"status": str(status)},
     )
     if freed:
-        promote_waiting(signup.event, by=by, now=now)
+        return promote_waiting(signup.event, by=by, now=now)
+    return []
 
 
 def promote_waiting(event: Event, *, by: User | None, now: datetime) -> list[EventSignup]:

@@ -49,11 +49,11 @@ LABELS = {
     EventStatus.CLOSED: _l("Sign-up closed"),
     EventStatus.HELD: _l("Held"),
     EventStatus.CANCELLED: _l("Cancelled"),
-    SignupStatus.REGISTERED: _l("Registered"),
+    SignupStatus.REGISTERED: _l("Signed up"),  # not "Registered": that is a household's
     SignupStatus.WAITLISTED: _l("Waiting list"),
     SignupStatus.ATTENDED: _l("Attended"),
     SignupStatus.NO_SHOW: _l("No-show"),
-    SignupStatus.CANCELLED: _l("Cancelled"),
+    SignupStatus.CANCELLED: _l("Sign-up cancelled"),  # the event's own is "Cancelled"
     SignupChannel.STAFF: _l("Signed up by staff"),
     SignupChannel.PUBLIC: _l("Public sign-up"),
     SignupChannel.CAPTURE: _l("Met at the stand"),

@@ -1,15 +1,14 @@
 """The follow-ups feature's card on the household page."""
 
-from lotsen.access import people_who_see
 from lotsen.followups.forms import FollowUpForm, action_forms
 from lotsen.followups.services import open_followups
-from lotsen.households.pages import register_panel
+from lotsen.households.pages import guides_who_see, register_panel
 
 
 def _context(household) -> dict:
     return {
         "followups": open_followups(household),
-        "followup_form": FollowUpForm(guides=people_who_see(household), formdata=None),
+        "followup_form": FollowUpForm(guides=guides_who_see(household), formdata=None),
         "action_forms": action_forms,
         "failed_action": None,  # (follow-up id, form) when an action did not validate
     }

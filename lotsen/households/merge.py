@@ -39,8 +39,9 @@ def merge_households(keep: Household, other: Household, by: User) -> list[str]:
     filled = _fill_empty_fields(keep, other)
     _cancel_rule_followups_keep_has(keep, other)
     _move_history(keep, other)
-    refresh_milestones([keep.id, other.id])  # keep's history now holds both
     _move_members_and_links(keep, other)
+    # keep's history (and municipalities) now hold both
+    refresh_milestones([keep.id, other.id])
     _take_dates(keep, other)
     keep.version += 1
     _record_merge(keep, other, by, filled)

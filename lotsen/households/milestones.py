@@ -7,6 +7,16 @@ writes those rows (creating a household, changing its stage, merging two) and ed
 household's source recompute it with ``refresh_milestones`` in the same transaction;
 deleting a household deletes it (cascade).
 
+Next to it, ``household_municipality_milestone`` holds the same facts once per municipality
+the household belongs to (its primary one, and every other one it is interested in), with
+its current stage and its numbers of adults and children: the per-municipality figures are
+then range scans of one narrow table instead of a join of every household to
+``household_municipality`` and ``person``. Exactly one of a household's rows is ``counted``
+(its primary municipality's; a household without a municipality has one row with none), so
+regional figures count each household once. ``refresh_milestones`` rewrites both; it is also
+called on every ``update_household`` (source, municipalities, members) and after a merge
+has moved the other household's members and municipalities.
+
 "Reached" means reached *at least*: reaching Planning straight from New is reaching
 Contacted too; moving back and forth counts once, at the first arrival. Closed is outside
 the ladder. ``interest_at`` is the first entry of the history (the one without a from-stage).
@@ -15,13 +25,38 @@ the ladder. ``interest_at`` is the first entry of the history (the one without a
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, and_, case, delete, func, insert, or_, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from lotsen.db import UTCDateTime
 from lotsen.extensions import db
-from lotsen.households.models import Household, StageChange, str_enum
-from lotsen.households.vocab import Source, Stage
+from lotsen.households.models import (
+    Household,
+    Person,
+    StageChange,
+    household_municipality,
+    str_enum,
+)
+from lotsen.households.vocab import PersonKind, Source, Stage
 
 LADDER = (
     Stage.NEW,
@@ -84,6 +119,63 @@ class HouseholdMilestone(db.Model):
 
 
 M = HouseholdMilestone
+
+# The milestones the figures by municipality read, once per (household, municipality).
+household_municipality_milestone = Table(
+    "household_municipality_milestone",
+    db.metadata,
+    Column(
+        "household_id", ForeignKey("household.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("municipality_code", String(4)),  # None: a household without any municipality
+    Column("counted", Boolean, nullable=False),  # the one row that counts it in the region
+    Column("stage", str_enum(Stage), nullable=False),  # the household's current stage
+    Column("source", str_enum(Source)),
+    Column("interest_at", UTCDateTime),
+    Column("contacted_at", UTCDateTime),
+    Column("planning_at", UTCDateTime),
+    Column("visit_at", UTCDateTime),
+    Column("decided_at", UTCDateTime),
+    Column("moved_in_at", UTCDateTime),
+    # days from first contact to first moving in (the funders' median), when both happened
+    Column("days_to_move", Float),
+    # the household's members, for the funders' count of persons moved in
+    Column("adults", Integer, nullable=False),
+    Column("children", Integer, nullable=False),
+    # covering: the current stage table, the period's new interests with how far they came,
+    # the period's arrivals with their members and first contact
+    Index(
+        "ix_household_municipality_milestone_stage",
+        "municipality_code",
+        "stage",
+        "counted",
+        "source",
+    ),
+    Index(
+        "ix_household_municipality_milestone_interest",
+        "interest_at",
+        "municipality_code",
+        "counted",
+        "source",
+        "contacted_at",
+        "planning_at",
+        "visit_at",
+        "decided_at",
+        "moved_in_at",
+    ),
+    Index(
+        "ix_household_municipality_milestone_moved_in",
+        "moved_in_at",
+        "counted",
+        "municipality_code",
+        "source",
+        "days_to_move",
+        "adults",
+        "children",
+    ),
+)
+
+MUNICIPALITY_COLUMNS = [c.name for c in household_municipality_milestone.columns]
 
 REACHED = {
     Stage.NEW: M.interest_at,
@@ -200,8 +292,65 @@ COLUMNS = [
 ]
 
 
+def days_between(later, earlier):
+    """Days from ``earlier`` to ``later`` (fractional), on either database."""
+    if db.engine.dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 86400.0
+    return func.julianday(later) - func.julianday(earlier)
+
+
+def municipality_milestones_select(household_ids: Iterable[int] | None = None):
+    """The rows of ``household_municipality_milestone`` for ``household_ids`` (None: every
+    household): its primary municipality's row (counted) and one for each other
+    municipality in ``household_municipality``, each with the household's milestone row."""
+    h, hm = Household, household_municipality.c
+
+    def members(kind: PersonKind):
+        return (
+            select(func.count())
+            .where(Person.household_id == h.id, Person.kind == kind)
+            .scalar_subquery()
+        )
+
+    facts = [
+        h.stage,
+        h.source,
+        M.interest_at,
+        M.contacted_at,
+        M.planning_at,
+        M.visit_at,
+        M.decided_at,
+        M.moved_in_at,
+        days_between(M.moved_in_at, M.contacted_at),
+        members(PersonKind.ADULT),
+        members(PersonKind.CHILD),
+    ]
+    primary = (
+        select(h.id, h.primary_municipality_code, true(), *facts)
+        .select_from(h)
+        .outerjoin(M, M.household_id == h.id)
+    )
+    others = (
+        select(hm.household_id, hm.municipality_code, false(), *facts)
+        .select_from(household_municipality)
+        .join(h, h.id == hm.household_id)
+        .outerjoin(M, M.household_id == h.id)
+        .where(
+            or_(
+                h.primary_municipality_code.is_(None),
+                hm.municipality_code != h.primary_municipality_code,
+            )
+        )
+    )
+    if household_ids is not None:
+        ids = list(household_ids)
+        primary, others = primary.where(h.id.in_(ids)), others.where(h.id.in_(ids))
+    return union_all(primary, others)
+
+
 def refresh_milestones(household_ids: Iterable[int]) -> None:
-    """Recompute the summary rows of ``household_ids`` from their stage history."""
+    """Recompute the summary rows of ``household_ids`` from their stage history, and their
+    rows per municipality from those and the household's municipalities."""
     ids = sorted(set(household_ids))
     if not ids:
         return
@@ -212,9 +361,19 @@ def refresh_milestones(household_ids: Iterable[int]) -> None:
     db.session.execute(
         insert(M).from_select(COLUMNS, milestones_select(ids)),
     )
+    per = household_municipality_milestone
+    db.session.execute(delete(per).where(per.c.household_id.in_(ids)))
+    db.session.execute(
+        insert(per).from_select(MUNICIPALITY_COLUMNS, municipality_milestones_select(ids))
+    )
 
 
 def rebuild_milestones() -> None:
-    """Recompute every household's summary row (after bulk loads that bypass the services)."""
+    """Recompute every household's summary rows (after bulk loads that bypass the services)."""
     db.session.execute(delete(M).execution_options(synchronize_session=False))
     db.session.execute(insert(M).from_select(COLUMNS, milestones_select()))
+    per = household_municipality_milestone
+    db.session.execute(delete(per))
+    db.session.execute(
+        insert(per).from_select(MUNICIPALITY_COLUMNS, municipality_milestones_select())
+    )

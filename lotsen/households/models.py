@@ -82,6 +82,14 @@ class Household(db.Model):
         Index("ix_household_guide_id", "guide_id", "id"),  # covering: "ids of my households"
         # covering: the pipeline's workload (active households and oldest contact per guide)
         Index("ix_household_guide_workload", "guide_id", "stage", "last_contact_at", "created_at"),
+        # the list sorted by last contact, oldest (none) first, and its reverse: PostgreSQL
+        # puts NULLs last in a plain index, so it could not walk that one in this order
+        Index(
+            "ix_household_last_contact_id",
+            "last_contact_at",
+            "id",
+            postgresql_ops={"last_contact_at": "NULLS FIRST"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,7 +134,7 @@ class Household(db.Model):
     legal_basis: Mapped[str] = mapped_column(String(30), default="public_task")
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # by disposal
 
-    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -29,10 +29,18 @@ from functools import wraps
 from flask import current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from lotsen.access import get_household_or_404, household_visible
+from lotsen.access import (
+    get_household_or_404,
+    household_visible,
+    household_visible_to,
+    people_who_see,
+)
+from lotsen.accounts.models import Role, User
 from lotsen.accounts.services import active_guide_names, active_guides
+from lotsen.extensions import db
 from lotsen.followups.forms import BulkFollowUpForm
 from lotsen.households.forms import (
     GuideChoiceForm,
@@ -78,11 +86,32 @@ def with_household(view: Callable) -> Callable:
     return wrapper
 
 
-def page_guides() -> list:
-    """The active guides for the page's choices, queried once per request."""
+def page_guides() -> list[User]:
+    """The active guides for the page's choices (hand over, share), queried once per
+    request together with which of them may see the page's household."""
     if "page_guides" not in g:
-        g.page_guides = active_guides()
+        household = g.get("page_household")
+        if household is None:
+            g.page_guides, g.page_guides_seeing = active_guides(), None
+        else:
+            rows = db.session.execute(
+                select(User, household_visible_to(User.id).label("sees"))
+                .join(Household, Household.id == household.id)
+                .where(User.role == Role.GUIDE, User.active.is_(True))
+                .order_by(User.name)
+            ).all()
+            g.page_guides = [user for user, _ in rows]
+            g.page_guides_seeing = [user for user, seeing in rows if seeing]
     return g.page_guides
+
+
+def guides_who_see(household: Household) -> list[User]:
+    """``people_who_see(household)`` for the page's household, from the same query as
+    ``page_guides``: the guides its follow-ups can be assigned to."""
+    page_guides()
+    if g.page_guides_seeing is None or g.page_household is not household:
+        return people_who_see(household)
+    return g.page_guides_seeing
 
 
 # -- panels ----------------------------------------------------------------------------------

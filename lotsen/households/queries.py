@@ -3,14 +3,21 @@
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select, union
 
 from lotsen import clock
-from lotsen.access import household_scope, ids_in_municipalities
-from lotsen.accounts.models import User
+from lotsen.access import household_scope, household_visible, ids_in_municipalities
+from lotsen.accounts.models import Role, User
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
-from lotsen.households.models import Household, Person, Tag, household_tag
+from lotsen.households.models import (
+    Household,
+    HouseholdShare,
+    Person,
+    Tag,
+    household_municipality,
+    household_tag,
+)
 from lotsen.households.search import match_clause
 from lotsen.households.vocab import PersonKind
 from lotsen.regions.models import Municipality
@@ -91,8 +98,18 @@ class Page:
         return None if self.total is None else max(1, -(-self.total // self.per_page))
 
 
-def household_query(user: User, f: Filters) -> Select:
-    conditions = [household_scope(user)]
+def household_query(user: User, f: Filters, per_row: bool = False) -> Select:
+    """The households ``user`` may see that pass the filters. ``per_row``: the scope and the
+    municipality filter as look-ups for each row (``household_visible``, EXISTS) instead of
+    lists of ids, for a query that walks an index in the page's order and stops early."""
+    conditions = [household_visible(user) if per_row else household_scope(user)]
+    conditions += filter_conditions(f, per_row)
+    return select(Household).where(*conditions)
+
+
+def filter_conditions(f: Filters, per_row: bool = False) -> list:
+    """The list's filters as SQL conditions on ``Household`` (the scope apart)."""
+    conditions = []
     if f.q:
         clause = match_clause(f.q, db.engine.dialect.name)
         if clause is not None:
@@ -101,6 +118,11 @@ def household_query(user: User, f: Filters) -> Select:
         conditions.append(Household.stage == f.stage)
     if f.municipality == "none":
         conditions.append(Household.primary_municipality_code.is_(None))
+    elif f.municipality and per_row:
+        hm = household_municipality.c
+        conditions.append(
+            exists().where(hm.household_id == Household.id, hm.municipality_code == f.municipality)
+        )
     elif f.municipality:
         conditions.append(Household.id.in_(ids_in_municipalities([f.municipality])))
     if f.guide:
@@ -128,7 +150,7 @@ def household_query(user: User, f: Filters) -> Select:
     from lotsen.pipeline.listing import history_conditions
 
     conditions.extend(history_conditions(f))
-    return select(Household).where(*conditions)
+    return conditions
 
 
 def list_households(user: User, f: Filters, page: int = 1, per_page: int = 50) -> Page:
@@ -161,8 +183,13 @@ def list_households(user: User, f: Filters, page: int = 1, per_page: int = 50) -
         total = found[0][1] if found else _capped_count(stmt)
         page_stmt = select(Household).where(Household.id.in_(ids))
     else:
-        total = _capped_count(stmt)
-        page_stmt = stmt.order_by(*sort_columns(Household, f.sort)).limit(per_page + 1)
+        total = _count_visible(user, f)
+        # The page walks the sort's index and tests each row with the per-row form of the
+        # scope (index look-ups), stopping after a page: a guide's ``id IN (every id of
+        # their municipalities)`` would gather and sort all of them first (at 100 000
+        # households 120-200 ms instead of under 1 ms).
+        page_stmt = household_query(user, f, per_row=True)
+        page_stmt = page_stmt.order_by(*sort_columns(Household, f.sort)).limit(per_page + 1)
         page_stmt = page_stmt.offset(offset)
     # The page's rows as plain values, the municipality's and guide's names joined in.
     rows = [
@@ -192,6 +219,35 @@ def _capped_count(stmt: Select) -> int:
     """How many rows ``stmt`` selects, counting no further than COUNT_LIMIT + 1."""
     capped = stmt.with_only_columns(Household.id).order_by(None).limit(COUNT_LIMIT + 1)
     return db.session.scalar(select(func.count()).select_from(capped.subquery()))
+
+
+def _count_visible(user: User, f: Filters) -> int:
+    """``_capped_count(household_query(user, f))``, for a guide without reading every id of
+    their scope: one capped branch per way a guide sees a household (a municipality of
+    theirs, their own, shared with them), each driven by its own index and stopping at the
+    cap, then their union. Exact up to the cap: if no branch reaches it, none was cut; if one
+    does, the union has at least the cap too. ``tests/test_households.py`` compares it with
+    the plain count."""
+    if user.role != Role.GUIDE:
+        return _capped_count(household_query(user, f))
+    cap = COUNT_LIMIT + 1
+    filters = filter_conditions(f)
+    hm = household_municipality.c
+    branches = [
+        select(Household.id)
+        .join(household_municipality, hm.household_id == Household.id)
+        .where(hm.municipality_code.in_(sorted(user.municipality_codes)), *filters)
+        .distinct(),  # a household in two of the guide's municipalities
+        select(Household.id).where(Household.guide_id == user.id, *filters),
+        select(Household.id)
+        .join(HouseholdShare, HouseholdShare.household_id == Household.id)
+        .where(HouseholdShare.user_id == user.id, *filters),
+    ]
+    capped = [b.limit(cap).subquery() for b in branches]
+    ids = union(*(select(c.c.id) for c in capped)).subquery()
+    return db.session.scalar(
+        select(func.count()).select_from(select(ids.c.id).limit(cap).subquery())
+    )
 
 
 def _add_details(rows: list[ListRow]) -> None:

@@ -68,7 +68,9 @@ def new():
 @with_household
 def view(household: Household):
     page = render_household(household)
-    record_view("household.view", by=current_user, household_id=household.id)  # and commits
+    # Logs the view and commits; on SQLite the entry has a write transaction of its own
+    # (lotsen/audit/services.py: record_view).
+    record_view("household.view", by=current_user, household_id=household.id)
     return page
 
 

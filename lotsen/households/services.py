@@ -165,8 +165,11 @@ def create_household(
     by: User | None,
     guide: User | None = None,
     at: datetime | None = None,
+    refresh: bool = True,
 ) -> Household:
-    """A new household at stage New; a guide who registers it becomes its guide by default."""
+    """A new household at stage New; a guide who registers it becomes its guide by default.
+    ``refresh=False``: the caller creates many and calls ``refresh_milestones`` once for all
+    of them in the same transaction (lead capture's batches)."""
     at = at or clock.now()
     if guide is None and by is not None and by.role == Role.GUIDE:
         guide = by
@@ -196,7 +199,8 @@ def create_household(
             target=f"person:{person.id}",
             changes=snapshot(person, PERSON_FIELDS),
         )
-    refresh_milestones([household.id])
+    if refresh:
+        refresh_milestones([household.id])
     return household
 
 
@@ -266,8 +270,7 @@ def update_household(
         _event(household, EventKind.EDITED, by, data={"changed": changed})
     db.session.flush()
     _audit_update(household, by, before, persons_before)
-    if "source" in changed:
-        refresh_milestones([household.id])
+    refresh_milestones([household.id])  # the source, municipalities and members they hold
     if {"primary_municipality_code", "other_municipalities"} & set(changed):
         hand_back_followups(by, household=household)
     return changed

@@ -46,8 +46,11 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt="interest-confirm")
 
 
-def submit(data: dict, *, locale: str, now: datetime) -> InterestSubmission:
-    """Store a submission and queue the confirmation e-mail in the visitor's language."""
+def store_submission(
+    data: dict, *, locale: str, now: datetime, event_id: int | None = None
+) -> tuple[InterestSubmission, str]:
+    """Store a pending submission (the interest form's, or an event sign-up's with
+    ``event_id``); returns it and the signed token of its confirmation link."""
     submission = InterestSubmission(
         status=InterestStatus.PENDING,
         nonce=secrets.token_hex(16),
@@ -58,10 +61,16 @@ def submit(data: dict, *, locale: str, now: datetime) -> InterestSubmission:
         privacy_version=PRIVACY_VERSION,
         consent_at=now,
         created_at=now,
+        event_id=event_id,
     )
     db.session.add(submission)
     db.session.flush()
-    token = _serializer().dumps({"id": submission.id, "n": submission.nonce})
+    return submission, _serializer().dumps({"id": submission.id, "n": submission.nonce})
+
+
+def submit(data: dict, *, locale: str, now: datetime) -> InterestSubmission:
+    """Store a submission and queue the confirmation e-mail in the visitor's language."""
+    submission, token = store_submission(data, locale=locale, now=now)
     send_mail(
         "confirm",
         to=submission.email,
@@ -75,7 +84,9 @@ def submit(data: dict, *, locale: str, now: datetime) -> InterestSubmission:
     return submission
 
 
-def submission_for(token: str) -> InterestSubmission:
+def submission_for(token: str, *, event: bool = False) -> InterestSubmission:
+    """The submission a confirmation link names: an interest form's, or with ``event`` an
+    event sign-up's (one kind's link does not work on the other's page)."""
     max_age = current_app.config["INTEREST_CONFIRM_DAYS"] * 24 * 3600
     try:
         payload = _serializer().loads(token, max_age=max_age)
@@ -85,6 +96,8 @@ def submission_for(token: str) -> InterestSubmission:
         raise ConfirmationError from exc
     submission = db.session.get(InterestSubmission, payload.get("id"))
     if submission is None or submission.nonce != payload.get("n"):
+        raise ConfirmationError
+    if (submission.event_id is not None) != event:
         raise ConfirmationError
     return submission
 
@@ -116,7 +129,7 @@ def _guide_of(code: str | None) -> User | None:
     ).first()
 
 
-def _household_data(data: dict) -> HouseholdData:
+def household_data(data: dict) -> HouseholdData:
     year = clock.today().year
     persons = [
         {
@@ -175,6 +188,47 @@ def _household_data(data: dict) -> HouseholdData:
     )
 
 
+def staff_to_tell(household: Household) -> list[User]:
+    """Who hears of a new or returning visitor: the household's guide, else the coordinators."""
+    if household.guide:
+        return [household.guide]
+    return list(
+        db.session.scalars(select(User).where(User.role == Role.COORDINATOR, User.active.is_(True)))
+    )
+
+
+def new_household(
+    submission: InterestSubmission, fields: HouseholdData, now: datetime, *, message: bool = True
+) -> tuple[Household, Household | None]:
+    """A household for a confirmed submission whose e-mail address no household has; the
+    same phone number alone is no proof, so a match gives a "possible duplicate" entry.
+    Returns the household and the one with the same phone (or None)."""
+    same_phone = household_with_phone(submission.phone)
+    guide = _guide_of(fields.fields["primary_municipality_code"])
+    household = create_household(fields, by=None, guide=guide, at=now)
+    if message:
+        db.session.add(
+            HouseholdEvent(
+                household_id=household.id,
+                kind=EventKind.INTEREST_MESSAGE,
+                text=submission.data.get("message") or None,
+                data={"submission": submission.id, "email": submission.email},
+                at=now,
+            )
+        )
+    if same_phone is not None:
+        db.session.add(
+            HouseholdEvent(
+                household_id=household.id,
+                kind=EventKind.POSSIBLE_DUPLICATE,
+                data={"of_id": same_phone.id, "phone": submission.phone},
+                at=now,
+            )
+        )
+    apply_rule("first_contact", household, now)  # unless a coordinator switched it off
+    return household, same_phone
+
+
 def _notify_staff(
     household: Household,
     submission: InterestSubmission,
@@ -184,15 +238,7 @@ def _notify_staff(
 ) -> None:
     """Tell the guide (or the coordinators) — in words that say who confirmed what: the
     visitor is known only by the e-mail address they confirmed."""
-    recipients = (
-        [household.guide]
-        if household.guide
-        else list(
-            db.session.scalars(
-                select(User).where(User.role == Role.COORDINATOR, User.active.is_(True))
-            )
-        )
-    )
+    recipients = staff_to_tell(household)
     send_mails(
         (
             compose_mail(
@@ -222,13 +268,13 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
     if submission.status == InterestStatus.CONFIRMED:
         return db.session.get(Household, submission.household_id), True
     data = submission.data
-    household_data = _household_data(data)
+    proposed = household_data(data)
     existing = household_with_email(submission.email)
     same_phone = None
     if existing is not None:
         changes = {
             name: {"was": str(getattr(existing, name) or ""), "form": str(value)}
-            for name, value in household_data.fields.items()
+            for name, value in proposed.fields.items()
             if name in COMPARED and value and value != getattr(existing, name)
         }
         db.session.add(
@@ -246,28 +292,7 @@ def confirm(submission: InterestSubmission, now: datetime) -> tuple[Household, b
         )
         household, updated = existing, True
     else:
-        same_phone = household_with_phone(submission.phone)
-        guide = _guide_of(data.get("primary"))
-        household = create_household(household_data, by=None, guide=guide, at=now)
-        db.session.add(
-            HouseholdEvent(
-                household_id=household.id,
-                kind=EventKind.INTEREST_MESSAGE,
-                text=data.get("message") or None,
-                data={"submission": submission.id, "email": submission.email},
-                at=now,
-            )
-        )
-        if same_phone is not None:
-            db.session.add(
-                HouseholdEvent(
-                    household_id=household.id,
-                    kind=EventKind.POSSIBLE_DUPLICATE,
-                    data={"of_id": same_phone.id, "phone": submission.phone},
-                    at=now,
-                )
-            )
-        apply_rule("first_contact", household, now)  # unless a coordinator switched it off
+        household, same_phone = new_household(submission, proposed, now)
         updated = False
     submission.status = InterestStatus.CONFIRMED
     submission.confirmed_at = now

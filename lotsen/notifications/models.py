@@ -1,7 +1,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lotsen.db import UTCDateTime, utcnow
@@ -30,6 +30,10 @@ class OutboxMessage(db.Model):
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
+    # Extra MIME parts, [{"filename", "content_type", "content"}] (text, e.g. an .ics), and
+    # extra headers, {"List-Unsubscribe": "..."}; None for a plain mail.
+    attachments: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    headers: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus), default=OutboxStatus.PENDING
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
 from email.header import Header
+from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
 
@@ -44,6 +45,14 @@ class Mail:
     subject: str
     body: str
     user_id: int | None = None
+    # text parts sent after the body: {"filename", "content_type", "content"}
+    attachments: list[dict] | None = None
+    headers: dict[str, str] | None = None  # extra headers, e.g. List-Unsubscribe
+
+    def __post_init__(self):
+        for name, value in (self.headers or {}).items():
+            if any(c in f"{name}{value}" for c in "\r\n") or ":" in name:
+                raise ValueError(f"header {name!r}: no line breaks or colons in names")
 
 
 def enqueue_many(mails: list[Mail], now: datetime) -> int:
@@ -61,6 +70,8 @@ def enqueue_many(mails: list[Mail], now: datetime) -> int:
             "to_address": m.to,
             "subject": m.subject[:300],
             "body": m.body,
+            "attachments": m.attachments or None,
+            "headers": m.headers or None,
             "status": OutboxStatus.PENDING.value,
             "attempts": 0,
             "next_attempt_at": now,
@@ -131,10 +142,32 @@ def _address(name: str | None, address: str) -> str:
     return formataddr((name, address), charset="utf-8") if name else address
 
 
+def _attachment(part: dict) -> MIMEText:
+    """A text attachment; ``content_type`` may carry parameters (``text/calendar;
+    method=PUBLISH``)."""
+    main, *params = (p.strip() for p in part["content_type"].split(";"))
+    subtype = main.split("/", 1)[1]
+    mime = MIMEText(part["content"], subtype, "utf-8")
+    for param in params:
+        key, _, value = param.partition("=")
+        mime.set_param(key.strip(), value.strip())
+    mime.set_param("name", part["filename"])
+    mime.add_header("Content-Disposition", "attachment", filename=part["filename"])
+    return mime
+
+
 def _email(message: Row) -> bytes:
     # email.mime with an explicit charset: four times faster than EmailMessage here.
     cfg = current_app.config
-    email = MIMEText(message.body, "plain", "utf-8")
+    text = MIMEText(message.body, "plain", "utf-8")
+    attachments = getattr(message, "attachments", None)
+    if attachments:
+        email = MIMEMultipart("mixed")
+        email.attach(text)
+        for part in attachments:
+            email.attach(_attachment(part))
+    else:
+        email = text
     email["From"] = _address(*parseaddr(cfg["MAIL_FROM"]))
     email["To"] = _address(getattr(message, "to_name", None), message.to_address)
     email["Subject"] = Header(message.subject, "utf-8")
@@ -143,6 +176,8 @@ def _email(message: Row) -> bytes:
     domain = cfg["MAIL_FROM"].rpartition("@")[2].strip("> ") or "lotsen.local"
     email["Message-ID"] = f"<lotsen-outbox-{message.id}@{domain}>"
     email["X-Lotsen-Key"] = message.dedup_key
+    for name, value in (getattr(message, "headers", None) or {}).items():
+        email[name] = value
     return email.as_bytes(policy=WIRE)
 
 

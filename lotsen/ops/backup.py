@@ -19,7 +19,6 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
@@ -130,7 +129,11 @@ def nightly_backup(now: datetime) -> str:
     return str(backup(directory, now))
 
 
-def _scripts() -> ScriptDirectory:
+def _scripts():
+    # Alembic (~10 MB) on first use: web workers import this module (the scheduler's job
+    # registry) but never look at migrations.
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
 
 

@@ -30,6 +30,7 @@ JOB_LABELS = {
     "purge-unconfirmed": _l("Deleting unconfirmed interest forms"),
     "backup": _l("Nightly backup"),
     "dispose": _l("Disposal of old records"),
+    "event-reminders": _l("Reminders the day before events"),
 }
 
 

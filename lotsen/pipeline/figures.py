@@ -6,7 +6,7 @@ for a past day's stages, the history itself."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, literal, null, select, union_all
+from sqlalchemy import Float, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import True_
 
@@ -16,14 +16,13 @@ from lotsen.accounts.models import Role, User
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.households.milestones import HouseholdMilestone as M
-from lotsen.households.milestones import reached_at
-from lotsen.households.models import Household, Person, household_municipality
-from lotsen.households.vocab import PersonKind, Stage
+from lotsen.households.milestones import household_municipality_milestone as F
+from lotsen.households.models import Household, household_municipality
+from lotsen.households.vocab import Stage
 from lotsen.pipeline.history import (
     ACTIVE,
     LADDER,
     day_start,
-    days_between,
     is_today_or_later,
     period_bounds,
     stage_on,
@@ -32,6 +31,7 @@ from lotsen.workdays import local_date
 
 MAX_BUCKETS = 36
 hm = household_municipality
+f = F.c  # one row per household and municipality, one of them counted for the region
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,41 @@ class Scope:
             query = query.join(Household, Household.id == M.household_id).where(visible)
         return query
 
+    def rows(self, query):
+        """``query`` over ``household_municipality_milestone`` limited to this scope: the
+        source and municipality from the row, a guide's visibility as a look-up of the
+        household's id. Every municipality of a household stays (its counted row may lie
+        outside a guide's municipalities): ``add`` sorts them into table rows."""
+        if self.source:
+            query = query.where(f.source == self.source)
+        if self.municipality:
+            query = query.where(f.municipality_code == self.municipality)
+        visible = household_scope(self.user)
+        if not isinstance(visible, True_):
+            query = query.where(f.household_id.in_(_visible_ids(visible)))
+        return query
+
+    def keys(self):
+        """A function giving the table rows (municipality codes, None for the region) that
+        one row of ``household_municipality_milestone`` adds to: its municipality if that
+        gets a row, and the region if it is the household's counted row (with a
+        municipality chosen, each household has just the one row there)."""
+        codes = self.row_codes()
+        codes = None if codes is None else set(codes)
+        single = bool(self.municipality)
+        cache: dict = {}
+
+        def keys(code: str | None, counted: bool) -> tuple[str | None, ...]:
+            found = cache.get((code, counted))
+            if found is None:
+                found = cache[(code, counted)] = (
+                    *((code,) if code is not None and (codes is None or code in codes) else ()),
+                    *((None,) if counted or single else ()),
+                )
+            return found
+
+        return keys
+
     def row_codes(self) -> list[str] | None:
         """The municipalities that get a row (None: all)."""
         if self.municipality:
@@ -78,6 +113,13 @@ class Scope:
         if self.user.role == Role.GUIDE:
             return sorted(self.user.municipality_codes)
         return None
+
+
+def _visible_ids(visible: ColumnElement[bool]):
+    """The ids of the households the scope rule ``visible`` (a condition on Household)
+    admits. (Matching against the rule's own id list instead, without the household look-up,
+    made PostgreSQL probe the rows per municipality id by id: it guesses 200 ids.)"""
+    return select(Household.id).where(visible)
 
 
 @dataclass
@@ -119,29 +161,21 @@ def quarters(since: date, until: date) -> list[Bucket]:
 
 
 def _bucket_case(column, buckets: list[Bucket]) -> ColumnElement[int]:
-    return case(
-        *(
-            (and_(column >= day_start(b.since), column < day_start(b.until + timedelta(1))), i)
-            for i, b in enumerate(buckets)
-        ),
-        else_=literal(-1),
-    )
+    """The index of the bucket ``column`` falls in (-1: none), as a binary search over the
+    buckets' boundaries (they follow each other): a handful of comparisons per row."""
+    if not buckets:
+        return literal(-1)
+    starts = [day_start(b.since) for b in buckets]
+    end = day_start(buckets[-1].until + timedelta(1))
 
+    def search(lo: int, hi: int):
+        if hi - lo == 1:
+            return literal(lo)
+        mid = (lo + hi) // 2
+        return case((column < starts[mid], search(lo, mid)), else_=search(mid, hi))
 
-def _by_municipality(cte, columns, scope: Scope):
-    """``columns`` of ``cte`` per municipality (a household in each of its municipalities)
-    and once for the region (code None), in one statement."""
-    per = (
-        select(hm.c.municipality_code.label("code"), *columns)
-        .select_from(cte)
-        .join(hm, hm.c.household_id == cte.c.hid)
-    )
-    codes = scope.row_codes()
-    if codes is not None:
-        per = per.where(hm.c.municipality_code.in_(codes))
-    per = per.group_by(hm.c.municipality_code)
-    region = select(null().label("code"), *columns).select_from(cte)
-    return union_all(per, region)
+    outside = or_(column < starts[0], column >= end)
+    return case((outside, literal(-1)), else_=search(0, len(buckets)))
 
 
 # --- stages now (or on the period's last day) per municipality ---------------------------
@@ -149,47 +183,31 @@ def _by_municipality(cte, columns, scope: Scope):
 
 def stage_table(scope: Scope) -> dict[str | None, dict[str, int]]:
     """{code or None (region): {stage: households}} at the end of the period."""
-    if is_today_or_later(scope.until) and not scope.conditions():
-        statement = _stages_now(scope)
-    elif is_today_or_later(scope.until):  # a narrowed scope, tested once per household
-        query = select(Household.id.label("hid"), Household.stage.label("stage"))
-        statement = _stages_per_household(scope, query.where(*scope.conditions()))
+    table: dict[str | None, dict[str, int]] = {}
+
+    def add(code, stage, n):
+        row = table.setdefault(code, {})
+        key = str(Stage(stage).value)
+        row[key] = row.get(key, 0) + n
+
+    if is_today_or_later(scope.until):
+        keys = scope.keys()
+        for code, counted, stage, n in db.session.execute(_stages_now(scope)):
+            for key in keys(code, counted):
+                add(key, stage, n)
     else:
         statement = _stages_on(scope, day_start(scope.until + timedelta(days=1)))
-    table: dict[str | None, dict[str, int]] = {}
-    for code, st, n in db.session.execute(statement):
-        row = table.setdefault(code, {})
-        key = str(Stage(st).value)
-        row[key] = row.get(key, 0) + n
+        for code, stage, n in db.session.execute(statement):
+            add(code, stage, n)
     return table
 
 
 def _stages_now(scope: Scope):
-    """The current stages of every household: per primary municipality and for the region
-    straight from the household indexes, plus the other municipalities a household is interested in
-    (household_municipality holds the primary one too, so it is left out there)."""
-    conds = scope.conditions()
-    codes = scope.row_codes()
+    """The current stages per municipality and for the region: one index-only pass over
+    the rows per municipality, grouped by municipality, stage and whether counted."""
     count = func.count().label("n")
-    primary = select(Household.primary_municipality_code.label("code"), Household.stage, count)
-    others = (
-        select(hm.c.municipality_code.label("code"), Household.stage, count)
-        .select_from(Household)
-        .join(
-            hm,
-            and_(
-                hm.c.household_id == Household.id,
-                hm.c.municipality_code != Household.primary_municipality_code,
-            ),
-        )
-        .group_by(hm.c.municipality_code, Household.stage)
-    )
-    if codes is not None:
-        primary = primary.where(Household.primary_municipality_code.in_(codes))
-        others = others.where(hm.c.municipality_code.in_(codes))
-    primary = primary.where(*conds).group_by(Household.primary_municipality_code, Household.stage)
-    region = select(null().label("code"), Household.stage, count).where(*conds)
-    return union_all(primary, others.where(*conds), region.group_by(Household.stage))
+    query = select(f.municipality_code, f.counted, f.stage, count)
+    return scope.rows(query).group_by(f.municipality_code, f.stage, f.counted)
 
 
 def _stages_on(scope: Scope, moment: datetime):
@@ -224,63 +242,59 @@ def _stages_per_household(scope: Scope, query):
 # --- the funnel of the period's new interests ------------------------------------------
 
 
-def _cohort_ranks(scope: Scope):
-    """Per household whose interest was registered in the period: whether it had reached
-    (at least) each stage of the ladder by the period's end, r1 (Contacted) to r5."""
+@dataclass
+class Interests:
+    """The period's new interests: the funnel ({code or None: [households that reached at
+    least New, Contacted, ..., Moved in by the period's end]}), the sources ([(source, new
+    interests, of those moved in)], most first) and the interests per month."""
+
+    funnel: dict[str | None, list[int]]
+    sources: list[tuple[str | None, int, int]]
+    per_month: list[tuple[Bucket, int]]
+
+
+def interests(scope: Scope) -> Interests:
+    """One index-only range scan of the rows per municipality whose household's interest
+    was registered in the period, grouped by municipality, counted, source and month."""
     start, end = scope.bounds
+    buckets = months(scope.since, scope.until)
+    bucket = _bucket_case(f.interest_at, buckets).label("b")
     reached = [
-        case((reached_at(stage) < end, 1), else_=0).label(f"r{i}")
-        for i, stage in enumerate(LADDER)
-        if i
+        func.sum(case((column < end, 1), else_=0))
+        for column in (f.contacted_at, f.planning_at, f.visit_at, f.decided_at, f.moved_in_at)
     ]
-    query = select(M.household_id.label("hid"), M.source.label("source"), *reached)
-    return (
-        scope.narrow(query.where(M.interest_at >= start, M.interest_at < end))
-        .cte("ranks")
-        .prefix_with("MATERIALIZED")  # used twice: computed once
-    )
+    query = select(f.municipality_code, f.counted, f.source, bucket, func.count(), *reached)
+    query = scope.rows(query.where(f.interest_at >= start, f.interest_at < end))
+    query = query.group_by(f.municipality_code, f.counted, f.source, bucket)
+    funnel: dict[str | None, list[int]] = {}
+    by_source: dict[str | None, list[int]] = {}
+    per_bucket: dict[int, int] = {}
+    keys = scope.keys()
+    for code, counted, source, b, *counts in db.session.execute(query):
+        for key in keys(code, counted):
+            total = funnel.get(key)
+            if total is None:
+                total = funnel[key] = [0] * len(LADDER)
+            for i, n in enumerate(counts):  # New: every member of the cohort
+                total[i] += n or 0
+            if key is None:
+                pair = by_source.setdefault(source, [0, 0])
+                pair[0] += counts[0]
+                pair[1] += counts[-1] or 0
+                per_bucket[b] = per_bucket.get(b, 0) + counts[0]
+    named = ((s.value if s else None, n, moved) for s, (n, moved) in by_source.items())
+    sources = sorted(named, key=lambda r: (-r[1], r[0] or ""))
+    per_month = [(b, per_bucket.get(i, 0)) for i, b in enumerate(buckets)]
+    return Interests(funnel, sources, per_month)
 
 
 def funnel_and_sources(scope: Scope) -> tuple[dict[str | None, list[int]], list]:
-    """The funnel, {code or None: [households that reached at least New, Contacted, ...,
-    Moved in]}, and the sources, [(source, new interests, of those moved in)], most first:
-    one statement grouped by municipality and source."""
-    ranks = _cohort_ranks(scope)
-    columns = [func.count().label("r0")]  # New: every member of the cohort, closed or not
-    columns += [
-        func.coalesce(func.sum(ranks.c[f"r{i}"]), 0).label(f"r{i}") for i in range(1, len(LADDER))
-    ]
-    per = (
-        select(hm.c.municipality_code.label("code"), ranks.c.source, *columns)
-        .select_from(ranks)
-        .join(hm, hm.c.household_id == ranks.c.hid)
-    )
-    if (codes := scope.row_codes()) is not None:
-        per = per.where(hm.c.municipality_code.in_(codes))
-    per = per.group_by(hm.c.municipality_code, ranks.c.source)
-    region = select(null().label("code"), ranks.c.source, *columns).group_by(ranks.c.source)
-    funnel: dict[str | None, list[int]] = {}
-    by_source = []
-    for code, source, *counts in db.session.execute(union_all(per, region)):
-        total = funnel.setdefault(code, [0] * len(LADDER))
-        for i, n in enumerate(counts):
-            total[i] += int(n)
-        if code is None:
-            by_source.append((source.value if source else None, int(counts[0]), int(counts[-1])))
-    by_source.sort(key=lambda r: (-r[1], r[0] or ""))
-    return funnel, by_source
-
-
-# --- new interests per month ------------------------------------------------------------
+    found = interests(scope)
+    return found.funnel, found.sources
 
 
 def new_per_month(scope: Scope) -> list[tuple[Bucket, int]]:
-    buckets = months(scope.since, scope.until)
-    start, end = scope.bounds
-    bucket = _bucket_case(M.interest_at, buckets).label("b")
-    query = select(bucket, func.count()).where(M.interest_at >= start, M.interest_at < end)
-    rows = dict(db.session.execute(scope.narrow(query).group_by(bucket)).all())
-    return [(b, rows.get(i, 0)) for i, b in enumerate(buckets)]
+    return interests(scope).per_month
 
 
 # --- moved in: households and persons ----------------------------------------------------
@@ -297,95 +311,100 @@ class MovedIn:
         return self.adults + self.children
 
 
-def _moved_in_cte(scope: Scope, buckets: list[Bucket] | None = None):
-    """The households that first reached Moved in during the period, with their members
-    counted and (given ``buckets``) the bucket of their arrival."""
+def _moved_rows(scope: Scope, columns: list, once: bool = False):
+    """``columns`` of the rows per municipality of the households that first reached Moved
+    in during the period (``once``: one row per household of the scope)."""
     start, end = scope.bounds
-    cols = [
-        M.household_id.label("hid"),
-        M.moved_in_at.label("first_at"),
-        M.contacted_at.label("contacted_at"),
-        M.source.label("source"),
-        func.coalesce(func.sum(case((Person.kind == PersonKind.ADULT, 1), else_=0)), 0).label(
-            "adults"
-        ),
-        func.coalesce(func.sum(case((Person.kind == PersonKind.CHILD, 1), else_=0)), 0).label(
-            "children"
-        ),
-    ]
-    if buckets is not None:
-        cols.append(_bucket_case(M.moved_in_at, buckets).label("b"))
-    query = (
-        select(*cols)
-        .select_from(M)
-        .outerjoin(Person, Person.household_id == M.household_id)
-        .where(M.moved_in_at >= start, M.moved_in_at < end)
-    )
-    return (
-        scope.narrow(query)
-        .group_by(M.household_id, M.moved_in_at, M.contacted_at, M.source)
-        .cte("moved")
-        .prefix_with("MATERIALIZED")
-    )
+    query = scope.rows(select(*columns).where(f.moved_in_at >= start, f.moved_in_at < end))
+    return query.where(f.counted) if once and not scope.municipality else query
 
 
-def _sums(cte):
-    return [
-        func.count().label("households"),
-        func.coalesce(func.sum(cte.c.adults), 0).label("adults"),
-        func.coalesce(func.sum(cte.c.children), 0).label("children"),
+def _median_days(scope: Scope) -> ColumnElement:
+    """Median days from first contact (first reaching Contacted) to first moving in over the
+    period's arrivals, each household once: the middle row, or the mean of the two."""
+    days = f.days_to_move
+    ordered = _moved_rows(
+        scope,
+        [
+            days.label("d"),
+            func.row_number().over(order_by=days).label("rn"),
+            func.count().over().label("n"),
+        ],
+        once=True,
+    )
+    ordered = ordered.where(days.is_not(None)).subquery("ordered")
+    middle = ordered.c.rn.in_([(ordered.c.n + 1) // 2, (ordered.c.n + 2) // 2])
+    return select(func.avg(ordered.c.d)).where(middle).scalar_subquery()
+
+
+def _moved(scope: Scope, by: list, once: bool = False):
+    """The period's arrivals (households, adults, children) grouped by ``by`` (columns of
+    the rows per municipality), and the median days from first contact to moving in: one
+    statement of two index range scans, the median in a row of its own."""
+    sums = [
+        func.count(),
+        func.coalesce(func.sum(f.adults), 0),
+        func.coalesce(func.sum(f.children), 0),
     ]
+    groups = _moved_rows(scope, [literal(0), *by, *sums, cast(null(), Float)], once)
+    groups = groups.group_by(*by)
+    median = select(literal(1), *(null() for _ in by), *(null() for _ in sums), _median_days(scope))
+    grouped, median_days = [], None
+    for is_median, *row in db.session.execute(union_all(groups, median)):
+        if is_median:
+            median_days = row[-1]
+        else:
+            grouped.append(row)
+    return grouped, None if median_days is None else round(float(median_days), 1)
 
 
 def moved_per_quarter(scope: Scope) -> list[tuple[Bucket, MovedIn]]:
+    return moved_and_median(scope)[0]
+
+
+def moved_and_median(scope: Scope) -> tuple[list[tuple[Bucket, MovedIn]], float | None]:
+    """Households and persons moved in per quarter, and the median days to move."""
     buckets = quarters(scope.since, scope.until)
-    cte = _moved_in_cte(scope, buckets)
-    rows = {
-        b: MovedIn(int(h), int(a), int(c))
-        for b, h, a, c in db.session.execute(select(cte.c.b, *_sums(cte)).group_by(cte.c.b))
-    }
-    return [(b, rows.get(i, MovedIn())) for i, b in enumerate(buckets)]
+    bucket = _bucket_case(f.moved_in_at, buckets).label("b")
+    grouped, median = _moved(scope, [bucket], once=True)
+    rows = {b: MovedIn(int(h), int(a), int(c)) for b, h, a, c, _ in grouped}
+    return [(b, rows.get(i, MovedIn())) for i, b in enumerate(buckets)], median
+
+
+def moved_figures(scope: Scope):
+    """The funder report's figures: {code or None: MovedIn}, [(source, MovedIn)] most
+    first, and the median days from first contact to moving in."""
+    grouped, median = _moved(scope, [f.municipality_code, f.counted, f.source])
+    by_code: dict[str | None, MovedIn] = {}
+    by_source: dict[str | None, MovedIn] = {}
+    keys = scope.keys()
+    for code, counted, source, h, a, c, _ in grouped:
+        for key in keys(code, counted):
+            total = by_code.setdefault(key, MovedIn())
+            total.households += int(h)
+            total.adults += int(a)
+            total.children += int(c)
+            if key is None:
+                total = by_source.setdefault(source.value if source else None, MovedIn())
+                total.households += int(h)
+                total.adults += int(a)
+                total.children += int(c)
+    sources = sorted(by_source.items(), key=lambda r: (-r[1].households, r[0] or ""))
+    return by_code, sources, median
 
 
 def moved_by_municipality(scope: Scope) -> dict[str | None, MovedIn]:
-    cte = _moved_in_cte(scope)
-    return {
-        code: MovedIn(int(h), int(a), int(c))
-        for code, h, a, c in db.session.execute(_by_municipality(cte, _sums(cte), scope))
-    }
+    return moved_figures(scope)[0]
 
 
 def moved_by_source(scope: Scope) -> list[tuple[str | None, MovedIn]]:
-    cte = _moved_in_cte(scope)
-    rows = db.session.execute(select(cte.c.source, *_sums(cte)).group_by(cte.c.source)).all()
-    return sorted(
-        ((s.value if s else None, MovedIn(int(h), int(a), int(c))) for s, h, a, c in rows),
-        key=lambda r: (-r[1].households, r[0] or ""),
-    )
+    return moved_figures(scope)[1]
 
 
 def median_days_to_move(scope: Scope) -> float | None:
     """Median days from first contact (first reaching Contacted) to first moving in, over
     the households that moved in during the period."""
-    moved = _moved_in_cte(scope)
-    days = days_between(moved.c.first_at, moved.c.contacted_at).label("d")
-    ordered = (
-        select(
-            days,
-            func.row_number().over(order_by=days).label("rn"),
-            func.count().over().label("n"),
-        )
-        .select_from(moved)
-        .where(moved.c.contacted_at.is_not(None))
-        .subquery("ordered")
-    )
-    # the middle row, or the mean of the two middle rows
-    value = db.session.scalar(
-        select(func.avg(ordered.c.d)).where(
-            ordered.c.rn.in_([(ordered.c.n + 1) // 2, (ordered.c.n + 2) // 2])
-        )
-    )
-    return None if value is None else round(float(value), 1)
+    return moved_figures(scope)[2]
 
 
 # --- guides' workload --------------------------------------------------------------------
@@ -423,8 +442,12 @@ def workload(scope: Scope, now: datetime | None = None) -> list[Workload]:
         .join(User, User.id == FollowUp.assignee_id)
         .where(FollowUp.status == FollowUpStatus.OPEN, FollowUp.due_on < today)
     )
-    if conds := scope.conditions():
+    visible = household_scope(scope.user)
+    if scope.municipality or scope.source:
+        conds = scope.conditions()
         overdue = overdue.join(Household, Household.id == FollowUp.household_id).where(*conds)
+    elif not isinstance(visible, True_):  # a guide: matched against the scope's ids
+        overdue = overdue.where(FollowUp.household_id.in_(_visible_ids(visible)))
     overdue = db.session.execute(overdue.group_by(User.id, User.name))
     for uid, name, n in overdue:
         rows.setdefault(uid, Workload(uid, name)).overdue = n
@@ -444,15 +467,16 @@ class Dashboard:
 
 
 def dashboard(scope: Scope, now: datetime | None = None) -> Dashboard:
-    funnel_rows, source_rows = funnel_and_sources(scope)
+    found = interests(scope)
+    moved, median = moved_and_median(scope)
     return Dashboard(
         scope=scope,
         stages=stage_table(scope),
-        funnel=funnel_rows,
-        new_per_month=new_per_month(scope),
-        moved_per_quarter=moved_per_quarter(scope),
-        median_days=median_days_to_move(scope),
-        sources=source_rows,
+        funnel=found.funnel,
+        new_per_month=found.per_month,
+        moved_per_quarter=moved,
+        median_days=median,
+        sources=found.sources,
         workload=workload(scope, now),
     )
 
@@ -470,11 +494,12 @@ class FunderReport:
 def funder_report(user: User, year: int, quarter: int, municipality=None, source=None):
     since, until = quarter_bounds(year, quarter)
     scope = Scope(user, since, until, municipality, source)
+    by_municipality, by_source, median = moved_figures(scope)
     return FunderReport(
         scope=scope,
         year=year,
         quarter=quarter,
-        by_municipality=moved_by_municipality(scope),
-        by_source=moved_by_source(scope),
-        median_days=median_days_to_move(scope),
+        by_municipality=by_municipality,
+        by_source=by_source,
+        median_days=median,
     )

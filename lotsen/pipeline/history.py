@@ -10,12 +10,11 @@ Closed is outside the ladder: reaching it is only reaching Closed.
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, exists, func, not_, select
+from sqlalchemy import and_, exists, not_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from lotsen import clock
-from lotsen.extensions import db
 from lotsen.households.milestones import LADDER, HouseholdMilestone
 from lotsen.households.milestones import stage_on as milestone_stage_on
 from lotsen.households.models import Household, StageChange
@@ -94,10 +93,3 @@ def stage_condition(stage: Stage | str, on: date | None) -> ColumnElement[bool]:
         # The current column is the last history entry (change_stage keeps them together).
         return Household.stage == Stage(stage)
     return stage_on(day_start(on + timedelta(days=1))) == Stage(stage).value
-
-
-def days_between(later, earlier) -> ColumnElement[float]:
-    """Days from ``earlier`` to ``later`` (fractional), on either database."""
-    if db.engine.dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier) / 86400.0
-    return func.julianday(later) - func.julianday(earlier)

@@ -86,13 +86,16 @@ def record_consent(
     return consent
 
 
-def withdraw_consent(consent: Consent, *, how: ConsentHow | str, at: datetime, by: User) -> None:
-    """Withdraw a consent: from now on the purpose no longer counts it. Logged."""
+def withdraw_consent(
+    consent: Consent, *, how: ConsentHow | str, at: datetime, by: User | None
+) -> None:
+    """Withdraw a consent: from now on the purpose no longer counts it. Logged. ``by`` is
+    None when the person withdrew it themselves (the newsletter's unsubscribe link)."""
     if consent.withdrawn_at is not None:
         raise ConsentError(_l("This consent has been withdrawn already."))
     consent.withdrawn_at = at
     consent.withdrawn_how = ConsentHow(how)
-    consent.withdrawn_by_id = by.id
+    consent.withdrawn_by_id = by.id if by else None
     db.session.flush()
     audit(
         "consent.withdraw",
