@@ -13,7 +13,16 @@ from lotsen.audit.services import (
     commit_keeping_loaded,
     diff,
     purge_entries,
+    record_view,
     snapshot,
 )
 
-__all__ = ["ORIGIN", "audit", "commit_keeping_loaded", "diff", "purge_entries", "snapshot"]
+__all__ = [
+    "ORIGIN",
+    "audit",
+    "commit_keeping_loaded",
+    "diff",
+    "purge_entries",
+    "record_view",
+    "snapshot",
+]

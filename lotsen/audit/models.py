@@ -19,7 +19,9 @@ class AuditEntry(db.Model):
 
     __tablename__ = "audit_entry"
     __table_args__ = (
-        Index("ix_audit_entry_household_at", "household_id", "at"),
+        # The household page's panel reads this index alone: newest first (at, id), with
+        # who (user_id) and what (action) in it (migration 0025_p11).
+        Index("ix_audit_entry_household_at", "household_id", "at", "id", "user_id", "action"),
         Index("ix_audit_entry_user_at", "user_id", "at"),
         Index("ix_audit_entry_action_at", "action", "at"),
         Index("ix_audit_entry_at", "at"),

@@ -15,7 +15,13 @@ from lotsen.audit import panels  # noqa: F401  (the household page's audit panel
 from lotsen.audit.access import household_record, section_title
 from lotsen.audit.forms import AuditFilterForm
 from lotsen.audit.models import AuditEntry
-from lotsen.audit.services import ACTION_GROUPS, ORIGIN, AuditQuery, audit, search_entries
+from lotsen.audit.services import (
+    ACTION_GROUPS,
+    ORIGIN,
+    AuditQuery,
+    record_view,
+    search_entries,
+)
 from lotsen.extensions import db
 from lotsen.households.models import Household
 from lotsen.households.pages import with_household
@@ -87,13 +93,13 @@ def search():
 def _logged_record(household: Household, fmt: str) -> dict:
     """The household's complete record; handing it out is logged."""
     record = household_record(household)
-    audit(
+    record_view(
         "household.access_export",
         by=current_user,
         household_id=household.id,
         changes={"format": fmt},
+        wait_for_disk=True,
     )
-    db.session.commit()
     return record
 
 

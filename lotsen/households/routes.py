@@ -5,7 +5,7 @@ from flask_login import current_user
 from lotsen.access import HOUSEHOLD_ROLES, allow, can_see_household, get_household_or_404
 from lotsen.accounts.models import User
 from lotsen.accounts.services import active_guides
-from lotsen.audit import audit, commit_keeping_loaded
+from lotsen.audit import record_view
 from lotsen.extensions import db
 from lotsen.households.forms import HouseholdForm, MergeForm, NoteForm, StageForm
 from lotsen.households.merge import merge_households
@@ -68,15 +68,9 @@ def new():
 @with_household
 def view(household: Household):
     page = render_household(household)
-    if db.session.get_bind().dialect.name == "sqlite":
-        # End the page's read transaction first: SQLite cannot turn a read transaction into
-        # a write once another worker has written since it began ("database is locked" at
-        # once, no waiting). The entry's INSERT then opens a transaction of its own, which
-        # waits for the write lock like any other (under 4 clients: a third of the views
-        # failed with a 500 before).
-        commit_keeping_loaded()
-    audit("household.view", by=current_user, household_id=household.id, wait_for_disk=False)
-    commit_keeping_loaded()
+    # Logs the view and commits; on SQLite the entry has a write transaction of its own
+    # (lotsen/audit/services.py: record_view).
+    record_view("household.view", by=current_user, household_id=household.id)
     return page
 
 
