@@ -2,7 +2,7 @@
 household page's "Who has accessed" panel reads it alone (an index-only scan, no sort)
 
 Revision ID: 0025_p11
-Revises: 0025_p14
+Revises: 0025_ev_outcomes
 Create Date: 2026-11-27 14:20:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = "0025_p11"
-down_revision = "0025_p14"
+down_revision = "0025_ev_outcomes"
 branch_labels = None
 depends_on = None
 
