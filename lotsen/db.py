@@ -98,3 +98,20 @@ def configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def end_read(session) -> None:
+    """In a request that has only read so far and now writes (a download's log entries, a
+    page view's audit entry): on SQLite, end the read transaction first, keeping what the
+    session loaded, so that the write begins a transaction of its own with BEGIN IMMEDIATE
+    and waits its turn. A read transaction that then writes fails at once ("database is
+    locked", SQLITE_BUSY_SNAPSHOT: the busy timeout does not apply) when another connection
+    has committed since it began. Nothing to do on PostgreSQL."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    session.expire_on_commit = False
+    try:
+        session.commit()  # writes nothing: ends the read
+    finally:
+        session.expire_on_commit = True
+    READ_ONLY.set(False)  # the rest of this request writes

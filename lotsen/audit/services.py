@@ -20,7 +20,7 @@ from sqlalchemy import JSON, Integer, Select, String, bindparam, insert, select,
 
 from lotsen import clock
 from lotsen.audit.models import AuditEntry
-from lotsen.db import READ_ONLY, UTCDateTime
+from lotsen.db import UTCDateTime, end_read
 from lotsen.extensions import db
 
 # What the search page offers to filter on: an action's first part ("household" matches
@@ -162,12 +162,8 @@ def record_view(
     if connection.dialect.name == "postgresql":
         connection.execute(_TABLE_INSERT if wait_for_disk else _INSERT_NO_WAIT, values)
     else:
-        _commit_keeping_loaded(session)  # end the read (nothing to write)
-        token = READ_ONLY.set(False)  # the next transaction writes: BEGIN IMMEDIATE
-        try:
-            session.connection().execute(_TABLE_INSERT, values)
-        finally:
-            READ_ONLY.reset(token)
+        end_read(session)  # then BEGIN IMMEDIATE: the entry waits its turn
+        session.connection().execute(_TABLE_INSERT, values)
     _commit_keeping_loaded(session)
 
 

@@ -15,7 +15,7 @@ from lotsen.access import (
     importable_municipalities,
 )
 from lotsen.accounts.models import Role
-from lotsen.audit import audit
+from lotsen.audit import record_view
 from lotsen.extensions import db
 from lotsen.imports.files import FileError
 from lotsen.imports.forms import DUPLICATE_ACTIONS, RunForm, UploadForm, mapping_form
@@ -187,13 +187,13 @@ def report_csv(batch_id: int):
                 _safe(row.message or ""),
             ]
         )
-    audit(
+    record_view(
         "export.import_report",
         by=current_user,
         target=f"import:{batch.id}",
         changes={"format": "csv", "rows": len(batch.results)},
+        wait_for_disk=True,
     )
-    db.session.commit()
     return Response(
         "\ufeff" + out.getvalue(),
         mimetype="text/csv",

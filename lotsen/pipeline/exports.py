@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from lotsen.accounts.models import Role, User
+from lotsen.db import end_read
 from lotsen.extensions import db
 from lotsen.households.models import Household, Person
 from lotsen.households.queries import Filters, household_query
@@ -173,6 +174,7 @@ def to_xlsx(title: str, headings: list[str], rows: Iterable[list]) -> bytes:
 def log_export(user: User, kind: str, fmt: str, filters: dict, rows: int) -> ExportLog:
     from lotsen.audit import audit
 
+    end_read(db.session())  # a download that only read so far (see end_read)
     entry = ExportLog(user_id=user.id, kind=kind, format=fmt, filters=filters, rows=rows)
     db.session.add(entry)
     db.session.flush()
