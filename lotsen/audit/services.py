@@ -121,7 +121,7 @@ def audit(
     of such entries; it cannot corrupt or reorder anything. Changes keep the default.
     """
     relaxed = not wait_for_disk and db.session.get_bind().dialect.name == "postgresql"
-    db.session.execute(
+    db.session.connection().execute(
         _INSERT_NO_WAIT if relaxed else _INSERT,
         _values(action, by, household_id, target, changes, ip, now),
     )
