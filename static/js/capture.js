@@ -24,6 +24,7 @@
     login: root.getAttribute("data-login-url"),
   };
   var BATCH = 50; // captures per request (the server takes up to 100)
+  var LANES = 2; // requests in flight at once: one per web worker of a small install
   var RETRY_MS = 30000;
   var waitingEl = document.getElementById("capture-waiting");
   var statusEl = document.getElementById("capture-status");
@@ -337,22 +338,27 @@
           return null;
         }
         return freshToken().then(function (token) {
-          var chain = Promise.resolve();
-          for (var i = 0; i < waiting.length; i += BATCH) {
-            (function (batch) {
-              chain = chain
+          // batches go out in LANES chains side by side; each key is acknowledged on its
+          // own, so the order between lanes does not matter
+          var lanes = [];
+          for (var l = 0; l < LANES; l++) {
+            lanes.push(Promise.resolve());
+          }
+          for (var i = 0, n = 0; i < waiting.length; i += BATCH, n++) {
+            (function (batch, lane) {
+              lanes[lane] = lanes[lane]
                 .then(function () {
                   return sendBatch(batch, token);
                 })
                 .then(function (body) {
                   return settle(batch, body);
                 })
-                .then(function (n) {
-                  sent += n;
+                .then(function (count) {
+                  sent += count;
                 });
-            })(waiting.slice(i, i + BATCH));
+            })(waiting.slice(i, i + BATCH), n % LANES);
           }
-          return chain.then(function () {
+          return Promise.all(lanes).then(function () {
             if (sent > 0) {
               say(text.sent.replace("{n}", String(sent)));
             }
