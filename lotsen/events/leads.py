@@ -22,8 +22,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from lotsen import clock
 from lotsen.accounts.models import User
 from lotsen.audit import audit
-from lotsen.events.models import Event, EventSignup, LeadCapture
-from lotsen.events.signups import _timeline, set_status, signup_of
+from lotsen.events.models import Event, LeadCapture
+from lotsen.events.signups import place, set_status, signup_of
 from lotsen.events.vocab import EventStatus, EventType, SignupChannel, SignupStatus
 from lotsen.extensions import db
 from lotsen.followups.rules import apply_rule
@@ -148,21 +148,14 @@ def _attend(event: Event, household: Household, by: User | None, now: datetime, 
     if signup is not None and signup.status != SignupStatus.CANCELLED:
         set_status(signup, SignupStatus.ATTENDED, by=by, now=now)
         return
-    if signup is None:
-        signup = EventSignup(event=event, household_id=household.id, channel=SignupChannel.CAPTURE)
-        db.session.add(signup)
-    signup.status, signup.by_id = SignupStatus.ATTENDED, by.id if by else None
-    signup.created_at = signup.status_changed_at = now
-    if household.first_event_id is None:
-        household.first_event_id = event.id
-    db.session.flush()
-    _timeline(signup, EventKind.EVENT_SIGNUP, by, now)
-    audit(
-        "event.signup",
+    place(
+        event,
+        household,
+        status=SignupStatus.ATTENDED,
+        channel=SignupChannel.CAPTURE,
         by=by,
-        household_id=household.id,
-        target=f"event:{event.id}",
-        changes={"status": str(signup.status), "channel": str(signup.channel)},
+        now=now,
+        signup=signup,
     )
 
 

@@ -2,40 +2,18 @@
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, HiddenField, IntegerField, StringField
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, HiddenField, IntegerField, StringField
+from wtforms.validators import InputRequired, NumberRange
 
-from lotsen.forms import BaseForm, OptionalSelectField
+from lotsen.forms import OptionalSelectField
 from lotsen.households.forms import country_choices, normalise_phone
 from lotsen.households.vocab import LANGUAGES
-from lotsen.interest.forms import seconds_since
+from lotsen.interest.forms import MoverFields, seconds_since
 
 MAX_PEOPLE = 10
 
 
-class EventSignupForm(BaseForm):
-    first_name = StringField(
-        _l("First name"),
-        validators=[InputRequired(), Length(max=80)],
-        render_kw={"autocomplete": "given-name"},
-    )
-    last_name = StringField(
-        _l("Last name"),
-        validators=[InputRequired(), Length(max=80)],
-        render_kw={"autocomplete": "family-name"},
-    )
-    email = EmailField(
-        _l("E-mail"),
-        validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)],
-        render_kw={"autocomplete": "email"},
-        description=_l("We send you a link to confirm your address."),
-    )
-    phone = StringField(
-        _l("Phone (optional)"),
-        validators=[Optional(), Length(max=40)],
-        description=_l("With country code, e.g. +31 6 12345678."),
-        render_kw={"autocomplete": "tel", "inputmode": "tel"},
-    )
+class EventSignupForm(MoverFields):
     people = IntegerField(
         _l("Number of people"),
         default=1,

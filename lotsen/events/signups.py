@@ -82,6 +82,32 @@ def sign_up(
         return signup
     left = places_left(event)
     status = SignupStatus.REGISTERED if left is None or left >= people else SignupStatus.WAITLISTED
+    return place(
+        event,
+        household,
+        status=status,
+        channel=channel,
+        by=by,
+        people=people,
+        now=now,
+        signup=signup,
+    )
+
+
+def place(
+    event: Event,
+    household: Household,
+    *,
+    status: SignupStatus,
+    channel: SignupChannel,
+    by: User | None,
+    now: datetime,
+    people: int = 1,
+    signup: EventSignup | None = None,
+) -> EventSignup:
+    """Record ``household`` at ``event`` with ``status`` — a new sign-up, or a cancelled
+    ``signup`` taken up again: the row, the household's first event, the timeline and audit
+    entries. Which status is the callers' rule (``sign_up``; lead capture: attended)."""
     by_id = by.id if by else None  # read before the new row is in the session: it may load
     if signup is None:
         signup = EventSignup(event=event, household_id=household.id, channel=channel)

@@ -41,7 +41,9 @@ def seconds_since(token: str) -> float | None:
     return clock.now().timestamp() - float(started)
 
 
-class InterestForm(BaseForm):
+class MoverFields(BaseForm):
+    """Who writes: the public forms' (interest, event sign-up) own person fields."""
+
     first_name = StringField(
         _l("First name"),
         validators=[InputRequired(), Length(max=80)],
@@ -64,6 +66,9 @@ class InterestForm(BaseForm):
         description=_l("With country code, e.g. +31 6 12345678."),
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
+
+
+class InterestForm(MoverFields):
     country = OptionalSelectField(
         _l("Country you live in"), choices=[], render_kw={"autocomplete": "country"}
     )
