@@ -12,7 +12,7 @@ from lotsen.accounts.models import Role
 from lotsen.audit.models import AuditEntry
 from lotsen.events.models import Event, EventSignup
 from lotsen.events.services import EventData, make_slug, save_event, slugify
-from lotsen.events.signups import sign_up
+from lotsen.events.signups import set_status, sign_up
 from lotsen.events.vocab import EventStatus, EventType, SignupChannel, SignupStatus
 from lotsen.extensions import db
 from lotsen.households.models import HouseholdEvent
@@ -568,3 +568,32 @@ def test_staff_sign_up_mails_a_confirmation_when_ticked(client, region):
     mails = db.session.scalars(select(OutboxMessage)).all()
     assert [(m.kind, m.to_address) for m in mails] == [("event_registered", "jansen@example.nl")]
     assert mails[0].attachments[0]["content_type"].startswith("text/calendar")
+
+
+def test_cancelling_an_event_tells_everyone_signed_up_or_waiting_once(client, region):
+    from lotsen.notifications.models import OutboxMessage
+
+    e = event(region.norsjo_guide, capacity=1, municipalities=(factories.MALA,))
+    placed = factories.household(email="jansen@example.nl", language="nl")
+    waiting = factories.household(email="mueller@example.de", language="de")
+    gone = factories.household(email="weg@example.se")
+    no_address = factories.household(email=None)
+    sign_up(e, placed, channel=SignupChannel.STAFF, by=region.mala_guide)
+    sign_up(e, waiting, channel=SignupChannel.STAFF, by=region.mala_guide)
+    left = sign_up(e, gone, channel=SignupChannel.STAFF, by=region.mala_guide)
+    set_status(left, SignupStatus.CANCELLED, by=region.mala_guide)
+    sign_up(e, no_address, channel=SignupChannel.STAFF, by=region.mala_guide)
+    db.session.commit()
+    login(client, region.coordinator)
+    url = f"/outreach/events/{e.id}/edit"
+    for _ in range(2):  # saving the cancelled event again sends nothing more
+        response = client.post(url, data=form(municipalities=[factories.MALA], status="cancelled"))
+        assert response.status_code == 302
+    mails = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "event_cancelled")
+    ).all()
+    assert sorted((m.to_address, m.subject) for m in mails) == [
+        ("jansen@example.nl", "Geannuleerd: Besöksweekend i Malå"),
+        ("mueller@example.de", "Abgesagt: Besöksweekend i Malå"),
+    ]
+    assert "Es tut uns leid" in next(m.body for m in mails if m.to_address.endswith(".de"))

@@ -229,6 +229,33 @@ def notify_promoted(promoted: list[EventSignup], now: datetime) -> None:
         mail_signup(signup, now, promoted=True)
 
 
+def notify_cancelled(event: Event, now: datetime) -> int:
+    """Tell everyone still signed up or waiting that ``event`` is cancelled, each once
+    (outbox key). Their sign-ups stay as they were: they did sign up."""
+    signups = db.session.scalars(
+        select(EventSignup).where(
+            EventSignup.event_id == event.id,
+            EventSignup.status.in_((SignupStatus.REGISTERED, SignupStatus.WAITLISTED)),
+        )
+    ).all()
+    sent = 0
+    for signup in signups:
+        household = db.session.get(Household, signup.household_id)
+        if not household.email or household.anonymised_at is not None:
+            continue
+        locale = locale_of(household)
+        send_mail(
+            "event_cancelled",
+            to=household.email,
+            locale=locale,
+            key=f"event-cancelled:{signup.id}",
+            now=now,
+            **event_context(event, locale),
+        )
+        sent += 1
+    return sent
+
+
 def mail_signup(
     signup: EventSignup, now: datetime, *, locale: str | None = None, promoted: bool = False
 ) -> bool:

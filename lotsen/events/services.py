@@ -18,7 +18,7 @@ from lotsen.access import event_manageable, household_visible
 from lotsen.accounts.models import Role, User
 from lotsen.audit import audit
 from lotsen.events.models import Event, EventSignup, event_municipality
-from lotsen.events.optin import notify_promoted
+from lotsen.events.optin import notify_cancelled, notify_promoted
 from lotsen.events.signups import places_taken, promote_waiting
 from lotsen.events.vocab import HOLDS_PLACE, EventStatus, EventType, SignupStatus
 from lotsen.extensions import db
@@ -171,6 +171,8 @@ def save_event(data: EventData, by: User, event: Event | None = None) -> Event:
         target=f"event:{event.id}",
         changes=changes,
     )
+    if not creating and before["status"] != event.status == EventStatus.CANCELLED:
+        notify_cancelled(event, clock.now())  # everyone still signed up or waiting
     raised = old_capacity is not None and (event.capacity is None or event.capacity > old_capacity)
     if raised and not creating:
         now = clock.now()
