@@ -48,16 +48,7 @@ def index():
 def new():
     form = AudienceForm()
     if form.validate_on_submit():
-        audience = svc.save_audience(
-            None,
-            name=form.name.data,
-            filters=form.filters(),
-            notes=form.notes.data or None,
-            by=current_user,
-        )
-        db.session.commit()
-        flash(_("The audience %(name)s has been saved.", name=audience.name), "success")
-        return redirect(url_for("audiences.edit", audience_id=audience.id))
+        return _save(None, form)
     status = 400 if form.is_submitted() else 200
     return render_template("audiences/form.html", form=form, audience=None, count=None), status
 
@@ -70,18 +61,22 @@ def edit(audience_id: int):
     if not form.is_submitted():
         form.fill(audience.filters)
     if form.validate_on_submit():
-        svc.save_audience(
-            audience,
-            name=form.name.data,
-            filters=form.filters(),
-            notes=form.notes.data or None,
-            by=current_user,
-        )
-        db.session.commit()
-        flash(_("The audience %(name)s has been saved.", name=audience.name), "success")
-        return redirect(url_for("audiences.edit", audience_id=audience.id))
+        return _save(audience, form)
     status = 400 if form.is_submitted() else 200
     return _edit_page(audience, form, DeleteForm(formdata=None, prefix="delete")), status
+
+
+def _save(audience: Audience | None, form: AudienceForm):
+    audience = svc.save_audience(
+        audience,
+        name=form.name.data,
+        filters=form.filters(),
+        notes=form.notes.data or None,
+        by=current_user,
+    )
+    db.session.commit()
+    flash(_("The audience %(name)s has been saved.", name=audience.name), "success")
+    return redirect(url_for("audiences.edit", audience_id=audience.id))
 
 
 def _edit_page(audience: Audience, form: AudienceForm, delete_form: DeleteForm) -> str:

@@ -5,7 +5,7 @@ aggregate counts of all without a link to any household. Each number links to th
 household list filtered to exactly the households it counts (the list applies the scope).
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.sql.elements import True_
 from wtforms import DateField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Optional
 
 from lotsen import clock
 from lotsen.access import EVENT_ROLES, aggregate_scope, allow, get_event_or_404, may_open
@@ -24,14 +24,13 @@ from lotsen.events.vocab import LABELS, EventType
 from lotsen.events.vocab import label as event_label
 from lotsen.extensions import db
 from lotsen.forms import GetForm, OptionalSelectField
+from lotsen.pipeline.forms import PeriodChecks
 from lotsen.regions.models import municipality_refs
 from lotsen.urls import MAX_ID
 from lotsen.workdays import local_date
 
-MAX_PERIOD_DAYS = 3 * 366
 
-
-class OutcomesFilterForm(GetForm):
+class OutcomesFilterForm(PeriodChecks, GetForm):
     since = DateField(_l("From"), validators=[Optional()], name="from")
     until = DateField(_l("To"), validators=[Optional()], name="to")
     kind = OptionalSelectField(
@@ -52,16 +51,6 @@ class OutcomesFilterForm(GetForm):
         since = self.since.data or (self.until.data or today).replace(month=1, day=1)
         until = self.until.data or since.replace(month=12, day=31)
         return since, until
-
-    def validate_until(self, field):
-        if field.data and self.since.data and field.data < self.since.data:
-            raise ValidationError(_l("The end of the period comes before its start."))
-        if (
-            field.data
-            and self.since.data
-            and field.data - self.since.data > timedelta(days=MAX_PERIOD_DAYS)
-        ):
-            raise ValidationError(_l("Choose a period of at most three years."))
 
 
 def _whole_region() -> bool:

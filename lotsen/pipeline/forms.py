@@ -11,6 +11,21 @@ from lotsen.workdays import local_date
 MAX_PERIOD_DAYS = 3 * 366
 
 
+class PeriodChecks:
+    """For a form with ``since`` and ``until`` dates: the end after the start, at most
+    three years (the pipeline's and the event outcomes' period filters)."""
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The end of the period comes before its start."))
+        if (
+            field.data
+            and self.since.data
+            and field.data - self.since.data > timedelta(days=MAX_PERIOD_DAYS)
+        ):
+            raise ValidationError(_l("Choose a period of at most three years."))
+
+
 class _Narrowing(GetForm):
     municipality = OptionalSelectField(_l("Municipality"), choices=[])
     source = OptionalSelectField(_l("Source"), choices=choices(Source, _l("All sources")))
@@ -23,7 +38,7 @@ class _Narrowing(GetForm):
         ]
 
 
-class DashboardFilterForm(_Narrowing):
+class DashboardFilterForm(PeriodChecks, _Narrowing):
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To"), validators=[Optional()])
 
@@ -33,16 +48,6 @@ class DashboardFilterForm(_Narrowing):
         until = self.until.data or today
         since = self.since.data or until.replace(month=1, day=1)
         return since, until
-
-    def validate_until(self, field):
-        if field.data and self.since.data and field.data < self.since.data:
-            raise ValidationError(_l("The end of the period comes before its start."))
-        if (
-            field.data
-            and self.since.data
-            and field.data - self.since.data > timedelta(days=MAX_PERIOD_DAYS)
-        ):
-            raise ValidationError(_l("Choose a period of at most three years."))
 
 
 class ReportForm(_Narrowing):
