@@ -16,6 +16,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
+from wtforms.fields.core import UnboundField
 from wtforms.validators import (
     Email,
     InputRequired,
@@ -316,13 +317,16 @@ class HouseholdFilterForm(GetForm):
 
     def __init__(self, *args, municipalities=(), guides=(), **kwargs):
         super().__init__(*args, **kwargs)
+        locale = str(get_locale())
         options = _filter_options(
-            str(get_locale()),
+            locale,
             tuple((m.code, m.name) for m in municipalities),
             tuple((g.id, g.name) for g in guides),
         )
         for name, option_list in options.items():
             self[name].choices = option_list
+        for name, text in _filter_labels(locale).items():
+            self[name].label.text = text
 
 
 def _plain(pairs) -> list[SelectChoice]:
@@ -351,9 +355,23 @@ def _filter_options(locale: str, municipalities: tuple, guides: tuple) -> dict[s
     }
 
 
+@lru_cache(maxsize=16)
+def _filter_labels(locale: str) -> dict[str, str]:
+    """The filter's labels translated once per locale, like its options."""
+    return {
+        name: _label(unbound)
+        for name, unbound in vars(HouseholdFilterForm).items()
+        if isinstance(unbound, UnboundField) and (unbound.args or "label" in unbound.kwargs)
+    }
+
+
 def field_label(name: str) -> str:
     """The form label of a household field, for "what changed" lines on the timeline."""
     unbound = getattr(HouseholdForm, name, None)
     if unbound is None:
         return name
+    return _label(unbound)
+
+
+def _label(unbound: UnboundField) -> str:
     return str(unbound.kwargs.get("label") or unbound.args[0])
