@@ -108,6 +108,12 @@ class Select(widgets.Select):
             return super().render_option(choice, **kwargs)
         return _option(choice.value, label, bool(choice.selected))
 
+    @classmethod
+    def _dispatch_render_option(cls):
+        # WTForms inspects render_option's signature at every rendering to support the one
+        # before 3.3; ours has the current one.
+        return cls.render_option
+
 
 class _Same:
     """A cache key that is one particular object (a lazy label is compared by its text,

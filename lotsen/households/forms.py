@@ -287,21 +287,22 @@ SORTS = {
 
 class HouseholdFilterForm(GetForm):
     q = StringField(_l("Search"), validators=[Length(max=200)])
-    stage = OptionalSelectField(_l("Stage"), choices=choices(Stage, _l("All stages")))
+    # the selects' options: _filter_options, once per locale (and set of guides)
+    stage = OptionalSelectField(_l("Stage"), choices=[])
     municipality = OptionalSelectField(_l("Municipality"), choices=[])
     guide = OptionalSelectField(_l("Guide"), choices=[], coerce=lambda v: int(v) if v else None)
-    source = OptionalSelectField(_l("Source"), choices=choices(Source, _l("All sources")))
+    source = OptionalSelectField(_l("Source"), choices=[])
     tag = StringField(_l("Tag"), validators=[Length(max=40)])
     stale_days = IntegerField(
         _l("No contact for (days)"), validators=[Optional(), NumberRange(min=1, max=3650)]
     )
-    sort = SelectField(_l("Sort"), choices=list(SORTS.items()), default="-created")
+    sort = SelectField(_l("Sort"), choices=[], default="-created")
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)], default=1)
     # set by the dashboard's links (lotsen/pipeline/listing.py), kept as hidden fields
-    reached = OptionalSelectField(_l("Reached stage"), choices=choices(Stage, ""))
+    reached = OptionalSelectField(_l("Reached stage"), choices=[])
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To"), validators=[Optional()])
-    converted = OptionalSelectField(_l("Has reached"), choices=choices(Stage, ""))
+    converted = OptionalSelectField(_l("Has reached"), choices=[])
     stage_on = DateField(_l("Stage on"), validators=[Optional()])
     active = BooleanField(_l("Active only"))
     overdue = IntegerField(
@@ -352,6 +353,8 @@ def _filter_options(locale: str, municipalities: tuple, guides: tuple) -> dict[s
         ),
         "guide": _plain([("", _l("All guides")), *guides]),
         "event_outcome": _plain([("", ""), *((o, o) for o in OUTCOMES)]),
+        "reached": _plain(choices(Stage, "")),
+        "converted": _plain(choices(Stage, "")),
     }
 
 
