@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel import dates as babel_dates
@@ -82,14 +83,16 @@ def local_dates(fmt: str = "medium") -> Callable[[date | datetime | None], str]:
     """``date_filter`` with the user's locale and time zone looked up once, for a list
     with dates in every row: each look-up goes through Flask-Babel's request context
     (``to_user_timezone`` and ``get_locale``), which cost more than the formatting."""
-    zone, locale = get_timezone(), str(get_locale())
+    # The zone as ``zoneinfo`` (Flask-Babel's is pytz, five times slower to convert with),
+    # like lotsen.clock.
+    zone, locale = ZoneInfo(str(get_timezone())), str(get_locale())
 
     def format_day(value: date | datetime | None) -> str:
         if not value:
             return ""
         if isinstance(value, datetime):  # as ``to_user_timezone``: naive means UTC
             moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-            value = zone.normalize(moment.astimezone(zone)).date()
+            value = moment.astimezone(zone).date()
         return _formatted_date(value, fmt, locale)
 
     return format_day
