@@ -133,8 +133,10 @@ def register_hooks(app: Flask) -> None:
     from lotsen.db import READ_ONLY
     from lotsen.errors import register_error_handlers
     from lotsen.followups.context import navigation_counts
+    from lotsen.forms import render_field
     from lotsen.i18n import register_template_helpers
     from lotsen.mail import external_url
+    from lotsen.menu import main_menu
     from lotsen.security import reject_control_characters, set_security_headers
 
     @app.before_request
@@ -148,7 +150,9 @@ def register_hooks(app: Flask) -> None:
     app.context_processor(navigation_counts)
     register_error_handlers(app)
     register_template_helpers(app)
-    app.jinja_env.globals.update(may_open=may_open, external_url=external_url)
+    app.jinja_env.globals.update(
+        may_open=may_open, external_url=external_url, main_menu=main_menu, render_field=render_field
+    )
 
 
 def register_cli(app: Flask) -> None:

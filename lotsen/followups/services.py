@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, delete, func, select
@@ -265,20 +266,28 @@ def my_day(user: User, today: date) -> dict[str, list[DayLine]]:
 
 def due_counts(user: User, today: date) -> tuple[int, int]:
     """(overdue, due today) open follow-ups of ``user``: the numbers in the navigation."""
-    row = db.session.execute(
+    visible = household_visible(user)  # built once per scope: the same object while it holds
+    row = db.session.execute(_due_counts(user.id, visible, today)).one()
+    return row[0], row[1]
+
+
+@lru_cache(maxsize=256)
+def _due_counts(user_id: int, visible, today: date) -> Select:
+    """Built once per user, scope and day (it runs on every page; building it cost more than
+    running it)."""
+    return (
         select(
             func.count().filter(FollowUp.due_on < today),
             func.count().filter(FollowUp.due_on == today),
         )
         .join(Household, Household.id == FollowUp.household_id)
         .where(
-            FollowUp.assignee_id == user.id,
+            FollowUp.assignee_id == user_id,
             FollowUp.status == FollowUpStatus.OPEN,
             FollowUp.due_on <= today,
-            household_visible(user),
+            visible,
         )
-    ).one()
-    return row[0], row[1]
+    )
 
 
 def overdue_by_guide(today: date) -> list[tuple[User, int, int]]:
