@@ -160,6 +160,27 @@ FIELDS = """() => [...document.querySelectorAll('main input')].flatMap(e => {
   return found;
 })"""
 
+# A table squeezed into a phone breaks its words into a few letters a line ("Komm / un"):
+# such a table should scroll, or show its rows as cards. (Words only: an e-mail address or
+# a field_name may wrap anywhere.)
+BROKEN_WORDS = r"""() => {
+  const found = [];
+  for (const cell of document.querySelectorAll('main td, main th')) {
+    if (cell.offsetParent === null || cell.getBoundingClientRect().width <= 1) continue;
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const word of node.data.matchAll(/(?<=^|\s)\p{L}{2,20}(?=$|[\s,.;:)])/gu)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        if (new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1)
+          found.push(word[0]);
+      }
+    }
+  }
+  return found.slice(0, 5);
+}"""
+
 # where a page that was not reached ends up: checking those instead would pass unnoticed
 GATES = ("/login", "/login/code", "/settings/two-factor")
 
@@ -172,6 +193,9 @@ def phone_problems(page, path: str) -> list[str]:
     small = page.evaluate(SMALL_TARGETS)
     if small:
         problems.append(f"{path}: tap targets under 44 px: {small}")
+    broken = page.evaluate(BROKEN_WORDS)
+    if broken:
+        problems.append(f"{path}: words broken in table cells: {broken}")
     fields = page.evaluate(FIELDS)
     if fields:
         problems.append(f"{path}: form fields: {fields}")
