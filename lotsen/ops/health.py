@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from lotsen.extensions import db
-from lotsen.jobs import JobLease
+from lotsen.jobs import JobLease, triggers
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.workdays import is_working_day, local_date, local_to_utc
 
@@ -74,8 +74,6 @@ def _last_digest_due(config, now: datetime) -> datetime | None:
 
 def job_health(config, now: datetime) -> list[JobHealth]:
     """Every planned job (as the scheduler process would plan it with this configuration)."""
-    from lotsen.scheduler import triggers
-
     rows = {row.name: row for row in db.session.scalars(select(JobLease))}
     result = []
     for name, trigger in triggers(config).items():
