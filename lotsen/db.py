@@ -89,7 +89,7 @@ def configure_sqlite(engine: Engine) -> None:
             # pages read (more did not lower their CPU time at 20 000 households); other pages
             # come from the OS page cache, which connections and workers share. No memory-
             # mapped I/O: every page a worker had touched through the map stayed in its RSS,
-            # 25 MB a worker at 20 000 households, for about the same CPU time per page.
+            # 21 MB a worker at 20 000 households, for about the same CPU time per page.
             cursor.execute("PRAGMA cache_size=-8192")
         cursor.close()
 
