@@ -106,33 +106,39 @@ class Select(widgets.Select):
         if kwargs or choice.render_kw:
             return super().render_option(choice, **kwargs)
         label = choice.label
-        if isinstance(label, LazyString):  # translated per locale; the same object each time
-            label = (_Same(label), str(get_locale()))
+        if isinstance(label, LazyString):  # translated per locale
+            label = (_Lazy(label), str(get_locale()))
         elif not isinstance(label, str | None):
             return super().render_option(choice, **kwargs)
-        return _option(choice.value, label, bool(choice.selected))
+        try:
+            return _option(choice.value, label, bool(choice.selected))
+        except TypeError:  # a lazy label with an unhashable argument
+            return super().render_option(choice, **kwargs)
 
 
-class _Same:
-    """A cache key that is one particular object (a lazy label is compared by its text,
-    which is the translation look-up the cache saves). Holding it keeps its id unique."""
+class _Lazy:
+    """A lazy label as a cache key: equal to another made by the same call (function and
+    arguments), which needs no translation look-up (the work the cache saves). Forms that
+    build their choices per request make a new lazy label each time (``("", _l("All"))``):
+    compared as objects, each request added entries until the cache was full."""
 
-    __slots__ = ("obj",)
+    __slots__ = ("label", "key")
 
-    def __init__(self, obj):
-        self.obj = obj
+    def __init__(self, label: LazyString):
+        self.label = label
+        self.key = (label._func, label._args, tuple(sorted(label._kwargs.items())))
 
     def __hash__(self):
-        return id(self.obj)
+        return hash(self.key)
 
     def __eq__(self, other):
-        return isinstance(other, _Same) and other.obj is self.obj
+        return isinstance(other, _Lazy) and other.key == self.key
 
 
 @lru_cache(maxsize=4096)
 def _option(value, label, selected) -> Markup:
     if isinstance(label, tuple):
-        label = str(label[0].obj)
+        label = str(label[0].label)
     return widgets.Select.render_option(Choice(value, label, selected, {}))
 
 

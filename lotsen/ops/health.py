@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from lotsen.extensions import db
-from lotsen.jobs import JobLease
+from lotsen.jobs import JobLease, triggers
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.workdays import is_working_day, local_date, local_to_utc
 
@@ -89,8 +89,6 @@ PLAN_SETTINGS = ("SCHEDULER_", "BACKUP_", "JOBTECH_")
 
 
 def _planned(config) -> dict:
-    from lotsen.scheduler import triggers
-
     key = tuple((k, str(v)) for k, v in config.items() if k.startswith(PLAN_SETTINGS))
     if key not in _PLANS:
         _PLANS[key] = triggers(config)
