@@ -133,6 +133,7 @@ def register_hooks(app: Flask) -> None:
     from lotsen.db import READ_ONLY
     from lotsen.errors import register_error_handlers
     from lotsen.followups.context import navigation_counts
+    from lotsen.forms import kept_field
     from lotsen.i18n import register_template_helpers
     from lotsen.mail import external_url
     from lotsen.security import reject_control_characters, set_security_headers
@@ -148,7 +149,9 @@ def register_hooks(app: Flask) -> None:
     app.context_processor(navigation_counts)
     register_error_handlers(app)
     register_template_helpers(app)
-    app.jinja_env.globals.update(may_open=may_open, external_url=external_url)
+    app.jinja_env.globals.update(
+        may_open=may_open, external_url=external_url, kept_field=kept_field
+    )
 
 
 def register_cli(app: Flask) -> None:
