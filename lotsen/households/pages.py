@@ -192,7 +192,7 @@ def guide_choice_form(prefix: str, guides, **kwargs) -> GuideChoiceForm:
 
 
 def _timeline(household: Household) -> dict:
-    items, truncated = timeline(household)
+    items, truncated = timeline(household.id)
     return {
         "timeline": items,
         "timeline_truncated": truncated,
