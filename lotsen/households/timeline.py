@@ -5,7 +5,7 @@ from datetime import datetime
 from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import JSON, Integer, String, bindparam, literal, null, select, type_coerce
+from sqlalchemy import JSON, Integer, String, bindparam, cast, literal, null, select, type_coerce
 from sqlalchemy.sql import Select
 
 from lotsen.accounts.models import User
@@ -81,7 +81,7 @@ def _statement() -> Select:
                 plain(b).label("b"),
                 plain(c).label("c"),
                 plain(text).label("text"),
-                (type_coerce(null(), JSON) if data is None else data).label("data"),
+                (cast(null(), JSON) if data is None else data).label("data"),
             )
             .outerjoin(User, User.id == model.by_id)
             .where(model.household_id == bindparam("household_id"))
