@@ -208,7 +208,8 @@ def _duplicates(household: Household) -> dict:
 
 
 def _sharing(household: Household) -> dict:
-    guides = [g for g in page_guides(household) if g.id != current_user.id]  # not to oneself
+    me = current_user.id
+    guides = [g for g in page_guides(household) if g.id != me]  # not to oneself
     return {
         "handover_form": guide_choice_form("handover", guides, formdata=None),
         "share_form": guide_choice_form("share", guides, formdata=None),
