@@ -4,7 +4,8 @@ import secrets
 from datetime import date, time
 from functools import lru_cache
 
-from flask import session
+from babel import support
+from flask import current_app, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -15,6 +16,7 @@ from wtforms import RadioField as _RadioField
 from wtforms import SelectField as _SelectField
 from wtforms import SelectMultipleField as _SelectMultipleField
 from wtforms.fields.choices import Choice
+from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 
 
@@ -34,7 +36,36 @@ class BaseForm(FlaskForm):
     """Strips surrounding whitespace from every text input; CSRF-protected."""
 
     class Meta(_StripMeta):
-        pass
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _wtforms_translations
+
+
+class _WTFormsTranslations:
+    """WTForms' own messages ("Not a valid choice.") in the request's language, as
+    Flask-WTF gives them, but with each language's catalogue read once per process:
+    Flask-WTF reads and parses it from disk in every request that builds a form."""
+
+    def gettext(self, string):
+        catalogue = _wtforms_catalogue(get_locale())
+        return string if catalogue is None else catalogue.ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        catalogue = _wtforms_catalogue(get_locale())
+        if catalogue is None:
+            return singular if n == 1 else plural
+        return catalogue.ungettext(singular, plural, n)
+
+
+_wtforms_translations = _WTFormsTranslations()
+
+
+@lru_cache(maxsize=32)
+def _wtforms_catalogue(locale):
+    if locale is None:  # outside a request
+        return None
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 class StrippedForm(Form):
