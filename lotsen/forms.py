@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice, widgets
 from wtforms import RadioField as _RadioField
 from wtforms import SelectField as _SelectField
@@ -40,6 +40,29 @@ class BaseForm(FlaskForm):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return super().get_translations(form)
             return _wtforms_translations
+
+        def render_field(self, field, render_kw):
+            # A page carries a dozen hidden inputs (each form's CSRF token): only their
+            # value changes, so WTForms renders each kind once and the value is put in.
+            if render_kw or field.render_kw or type(field.widget) is not widgets.HiddenInput:
+                return super().render_field(field, render_kw)
+            before, after = _hidden_input(field)
+            return before + escape(field._value()) + after
+
+
+_VALUE = "lotsen-hidden-value"
+_hidden_inputs: dict = {}
+
+
+def _hidden_input(field) -> tuple[Markup, Markup]:
+    """The hidden input as WTForms renders it, before and after its value."""
+    key = (field.id, field.name, field.flags.disabled)
+    parts = _hidden_inputs.get(key)
+    if parts is None:
+        if len(_hidden_inputs) >= FIELD_CACHE_SIZE:
+            _hidden_inputs.clear()
+        parts = _hidden_inputs[key] = tuple(field.widget(field, value=_VALUE).split(_VALUE))
+    return parts
 
 
 class _WTFormsTranslations:
