@@ -183,9 +183,12 @@ def kept_field(macro):
 
     def field(f, class_="", hint=None):
         key = _field_key(f, class_, hint)
+        try:
+            html = None if key is None else _field_html.get(key)
+        except TypeError:  # a value in it cannot be hashed
+            key = None
         if key is None:
             return macro(f, class_, hint)
-        html = _field_html.get(key)
         if html is None:
             if len(_field_html) >= FIELD_CACHE_SIZE:
                 _field_html.clear()
@@ -196,8 +199,11 @@ def kept_field(macro):
 
 
 def _text_key(text):
-    """A lazy text by identity (its wording depends on the locale, which is in the key)."""
-    return _Same(text) if isinstance(text, LazyString) else (type(text), text)
+    """A lazy text by its message and values: with the locale (in the key) they decide
+    its wording; forms make new lazy texts per instance (``_l("All")`` in ``__init__``)."""
+    if isinstance(text, LazyString):
+        return (text._func, text._args, tuple(sorted(text._kwargs.items())))
+    return (type(text), text)
 
 
 def _field_key(f, class_, hint):
