@@ -212,7 +212,7 @@ def _field_key(f, class_, hint):
     data = f.data
     choices = getattr(f, "choices", None)
     if choices is not None:
-        if not isinstance(choices, list) or any(c.render_kw for c in choices):
+        if not isinstance(choices, list) or any(c.render_kw or c.optgroup for c in choices):
             return None
         options = tuple((c.value, _text_key(c.label)) for c in choices)
         values = {value for value, _ in options}
@@ -229,6 +229,7 @@ def _field_key(f, class_, hint):
     else:
         options = None
     render_kw = tuple(sorted(f.render_kw.items())) if f.render_kw else None
+    date_format = getattr(f, "format", None)
     return (
         str(get_locale()),
         type(f),
@@ -244,6 +245,8 @@ def _field_key(f, class_, hint):
         render_kw,
         data,
         options,
+        getattr(f, "coerce", None),
+        tuple(date_format) if isinstance(date_format, list) else date_format,
     )
 
 
