@@ -133,7 +133,7 @@ def register_hooks(app: Flask) -> None:
     from lotsen.db import READ_ONLY
     from lotsen.errors import register_error_handlers
     from lotsen.followups.context import navigation_counts
-    from lotsen.forms import render_field
+    from lotsen.forms import kept_field, render_field
     from lotsen.i18n import register_template_helpers
     from lotsen.mail import external_url
     from lotsen.menu import main_menu
@@ -151,7 +151,11 @@ def register_hooks(app: Flask) -> None:
     register_error_handlers(app)
     register_template_helpers(app)
     app.jinja_env.globals.update(
-        may_open=may_open, external_url=external_url, main_menu=main_menu, render_field=render_field
+        may_open=may_open,
+        external_url=external_url,
+        main_menu=main_menu,
+        render_field=render_field,
+        kept_field=kept_field,
     )
 
 

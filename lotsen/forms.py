@@ -1,9 +1,11 @@
 """Form base class and shared fields."""
 
 import secrets
+from datetime import date, time
 from functools import lru_cache
 
-from flask import session
+from babel import support
+from flask import current_app, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -14,6 +16,7 @@ from wtforms import RadioField as _RadioField
 from wtforms import SelectField as _SelectField
 from wtforms import SelectMultipleField as _SelectMultipleField
 from wtforms.fields.choices import Choice
+from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 from wtforms.widgets import core as widget_core
 
@@ -58,7 +61,59 @@ class BaseForm(FlaskForm):
     """Strips surrounding whitespace from every text input; CSRF-protected."""
 
     class Meta(_StripMeta):
-        pass
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _wtforms_translations
+
+        def render_field(self, field, render_kw):
+            # A page carries a dozen hidden inputs (each form's CSRF token): only their
+            # value changes, so WTForms renders each kind once and the value is put in.
+            if render_kw or field.render_kw or type(field.widget) is not widgets.HiddenInput:
+                return super().render_field(field, render_kw)
+            before, after = _hidden_input(field)
+            return before + escape(field._value()) + after
+
+
+_VALUE = "lotsen-hidden-value"
+_hidden_inputs: dict = {}
+
+
+def _hidden_input(field) -> tuple[Markup, Markup]:
+    """The hidden input as WTForms renders it, before and after its value."""
+    key = (field.id, field.name, field.flags.disabled)
+    parts = _hidden_inputs.get(key)
+    if parts is None:
+        if len(_hidden_inputs) >= FIELD_CACHE_SIZE:
+            _hidden_inputs.clear()
+        parts = _hidden_inputs[key] = tuple(field.widget(field, value=_VALUE).split(_VALUE))
+    return parts
+
+
+class _WTFormsTranslations:
+    """WTForms' own messages ("Not a valid choice.") in the request's language, as
+    Flask-WTF gives them, but with each language's catalogue read once per process:
+    Flask-WTF reads and parses it from disk in every request that builds a form."""
+
+    def gettext(self, string):
+        catalogue = _wtforms_catalogue(get_locale())
+        return string if catalogue is None else catalogue.ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        catalogue = _wtforms_catalogue(get_locale())
+        if catalogue is None:
+            return singular if n == 1 else plural
+        return catalogue.ungettext(singular, plural, n)
+
+
+_wtforms_translations = _WTFormsTranslations()
+
+
+@lru_cache(maxsize=32)
+def _wtforms_catalogue(locale):
+    if locale is None:  # outside a request
+        return None
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 class StrippedForm(Form):
@@ -126,7 +181,7 @@ class _Lazy:
 
     def __init__(self, label: LazyString):
         self.label = label
-        self.key = (label._func, label._args, tuple(sorted(label._kwargs.items())))
+        self.key = _text_key(label)
 
     def __hash__(self):
         return hash(self.key)
@@ -140,6 +195,90 @@ def _option(value, label, selected) -> Markup:
     if isinstance(label, tuple):
         label = str(label[0].label)
     return widgets.Select.render_option(Choice(value, label, selected, {}))
+
+
+# -- the field macro, rendered once per distinct state ----------------------------------------
+
+FIELD_CACHE_SIZE = 2000
+_field_html: dict = {}
+# Not kept: what a person typed, passwords, per-form random keys, nested forms
+_UNKEPT_TYPES = {"PasswordField", "HiddenField", "CSRFTokenField", "FieldList", "FormField"}
+
+
+def kept_field(macro):
+    """``macro`` (``render_field``: templates/_macros/forms.html's field) remembered per
+    locale and field state: an empty form renders the same HTML on every view of a page, and
+    WTForms costs most of a field's drawing time. Only fields without errors
+    whose value is empty, a date, a number or one of their choices are kept; the key holds
+    everything the macro's output depends on."""
+
+    def field(f, class_="", hint=None):
+        key = _field_key(f, class_, hint)
+        try:
+            html = None if key is None else _field_html.get(key)
+        except TypeError:  # a value in it cannot be hashed
+            key = None
+        if key is None:
+            return macro(f, class_, hint)
+        if html is None:
+            if len(_field_html) >= FIELD_CACHE_SIZE:
+                _field_html.clear()
+            html = _field_html[key] = macro(f, class_, hint)
+        return html
+
+    return field
+
+
+def _text_key(text):
+    """A lazy text by its message and values: with the locale (in the key) they decide
+    its wording; forms make new lazy texts per instance (``_l("All")`` in ``__init__``)."""
+    if isinstance(text, LazyString):
+        return (text._func, text._args, tuple(sorted(text._kwargs.items())))
+    return (type(text), text)
+
+
+def _field_key(f, class_, hint):
+    if f.errors or f.raw_data or f.type in _UNKEPT_TYPES:
+        return None
+    data = f.data
+    choices = getattr(f, "choices", None)
+    if choices is not None:
+        if not isinstance(choices, list) or any(c.render_kw or c.optgroup for c in choices):
+            return None
+        options = tuple((c.value, _text_key(c.label)) for c in choices)
+        values = {value for value, _ in options}
+        if isinstance(data, list):
+            data = tuple(data)
+        try:
+            known = data in values or (isinstance(data, tuple) and set(data) <= values)
+        except TypeError:  # unhashable
+            return None
+        if not (data is None or known):
+            return None
+    elif not (data is None or data == "" or isinstance(data, date | time | int)):
+        return None  # typed text is not kept
+    else:
+        options = None
+    render_kw = tuple(sorted(f.render_kw.items())) if f.render_kw else None
+    date_format = getattr(f, "format", None)
+    return (
+        str(get_locale()),
+        type(f),
+        f.widget,  # an instance per field class: compared as an object
+        f.id,
+        f.name,
+        _text_key(f.label.text),
+        f.label.field_id,
+        _text_key(f.description),
+        _text_key(hint),
+        class_,
+        tuple(sorted(vars(f.flags).items())),
+        render_kw,
+        data,
+        options,
+        getattr(f, "coerce", None),
+        tuple(date_format) if isinstance(date_format, list) else date_format,
+    )
 
 
 class SelectField(_Choices, _SelectField):

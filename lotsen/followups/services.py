@@ -208,15 +208,22 @@ def bulk_create(
     return count
 
 
-def open_followups(household: Household) -> list[FollowUp]:
-    return list(
-        db.session.scalars(
-            select(FollowUp)
-            .where(FollowUp.household_id == household.id, FollowUp.status == FollowUpStatus.OPEN)
-            .options(joinedload(FollowUp.assignee))
-            .order_by(FollowUp.due_on, FollowUp.due_time)
+def open_followups(household: Household) -> list:
+    """The household's open follow-ups, soonest first, as plain rows (id, title, note,
+    due_on, due_time, assignee_name): what its page shows and acts on."""
+    return db.session.execute(
+        select(
+            FollowUp.id,
+            FollowUp.title,
+            FollowUp.note,
+            FollowUp.due_on,
+            FollowUp.due_time,
+            User.name.label("assignee_name"),
         )
-    )
+        .outerjoin(User, User.id == FollowUp.assignee_id)
+        .where(FollowUp.household_id == household.id, FollowUp.status == FollowUpStatus.OPEN)
+        .order_by(FollowUp.due_on, FollowUp.due_time)
+    ).all()
 
 
 @dataclass
