@@ -5,7 +5,8 @@ contacts, 20 000 follow-ups), starts gunicorn (``-w 2``, sync workers, productio
 logs in over HTTP as a coordinator and as a guide, and drives each page with ``wrk`` (4
 connections) for 15 s after a warm-up. Every response is checked: status 200 and a text only
 the real page has (a redirect to the login page counts as an error). Prints p50/p99,
-requests/s, errors and the peak summed RSS of the gunicorn master and its workers (while
+requests/s, the server's CPU time per request (master + workers; hardly affected by other
+load on the machine), errors and the peak summed RSS of the gunicorn master and its workers (while
 serving the pages; the brief peak of the two logins, Argon2's 64 MiB, is reported apart).
 
     python bench/served.py                    # SQLite
@@ -303,6 +304,16 @@ class Server:
                 total += child.memory_info().rss
         return total / 2**20
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the master and its workers have spent so far."""
+        master = psutil.Process(self.proc.pid)
+        total = 0.0
+        for p in [master, *master.children()]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                t = p.cpu_times()
+                total += t.user + t.system
+        return total
+
     def breakdown(self) -> str:
         """RSS of each process, and how much of it is file-backed (code, the mapped
         database): "master 26 (9 file) + worker 61 (12 file) + ..." in MB."""
@@ -374,8 +385,11 @@ def check_page(base: str, cookie: str, path: str, marker: str) -> None:
         raise SystemExit(f"{path}: {status}, {marker!r} not on the page")
 
 
-def drive(base, cookie, paths, marker, seconds, warmup) -> dict:
-    """wrk with CONCURRENCY connections; the warm-up runs first and is not counted."""
+def drive(server, cookie, paths, marker, seconds, warmup) -> dict:
+    """wrk with CONCURRENCY connections; the warm-up runs first and is not counted. Also the
+    server's CPU time per request in the counted run: unlike p50, it hardly depends on what
+    else the machine is doing."""
+    base = server.base
     script = WRK_SCRIPT % {
         "paths": ", ".join(lua_string(p) for p in paths),
         "marker": lua_string(marker),
@@ -386,6 +400,7 @@ def drive(base, cookie, paths, marker, seconds, warmup) -> dict:
     try:
         figures = None
         for duration in (warmup, seconds):
+            cpu_before = server.cpu_seconds()
             out = subprocess.run(
                 [
                     WRK,
@@ -407,6 +422,7 @@ def drive(base, cookie, paths, marker, seconds, warmup) -> dict:
             ).stdout
             line = next(x for x in out.splitlines() if x.startswith("RESULT "))
             figures = json.loads(line[len("RESULT ") :])
+            cpu = server.cpu_seconds() - cpu_before
     finally:
         os.unlink(f.name)
     errors = figures["bad_status"] + figures["bad_body"] + figures["socket_errors"]
@@ -416,6 +432,7 @@ def drive(base, cookie, paths, marker, seconds, warmup) -> dict:
         "per_s": figures["requests"] / (figures["duration_us"] / 1e6),
         "errors": errors,
         "requests": figures["requests"],
+        "cpu_ms": cpu * 1000 / max(figures["requests"], 1),
     }
 
 
@@ -449,16 +466,18 @@ def run(kind: str, n: int, seconds: int, warmup: int, per_page: int) -> dict:
             for name, (cookie, paths, marker) in pages.items():
                 for path in paths[:3]:
                     check_page(base, cookie, path, marker)
-                figures = drive(base, cookie, paths, marker, seconds, warmup)
+                figures = drive(server, cookie, paths, marker, seconds, warmup)
                 print(
                     f"{kind} {name:7} p50 {figures['p50_ms']:6.1f} ms  p99 {figures['p99_ms']:6.1f}"
-                    f" ms  {figures['per_s']:6.1f} req/s  {figures['errors']} errors "
+                    f" ms  {figures['per_s']:6.1f} req/s  CPU {figures['cpu_ms']:5.1f} ms/request  "
+                    f"{figures['errors']} errors "
                     f"({figures['requests']} requests)",
                     file=sys.stderr,
                 )
                 result[f"{name}_p50_ms"] = round(figures["p50_ms"], 2)
                 result[f"{name}_p99_ms"] = round(figures["p99_ms"], 2)
                 result[f"{name}_per_s"] = round(figures["per_s"], 1)
+                result[f"{name}_cpu_ms"] = round(figures["cpu_ms"], 2)
                 result[f"{name}_errors"] = figures["errors"]
             print(f"{kind}: RSS after the pages: {server.breakdown()} MB", file=sys.stderr)
             if any(result[f"{name}_errors"] for name in pages):

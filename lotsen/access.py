@@ -5,6 +5,7 @@ test in tests/test_permissions.py fails, so a new route cannot slip through ungu
 """
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 from flask import abort, current_app, request
 from flask_login import current_user
@@ -80,10 +81,22 @@ def household_scope(user: User) -> ColumnElement[bool]:
 
 
 def _guide_household_ids(user: User):
+    return _household_ids_of_guide(user.id, _codes(user))
+
+
+def _codes(user: User) -> tuple[str, ...]:
+    return tuple(sorted(user.municipality_codes))
+
+
+# The scope conditions are built once per guide and set of municipalities (both read afresh
+# from the database on every request, so a changed scope gives a new condition at once):
+# building one costs more than running it, and SQL expressions can be shared by statements.
+@lru_cache(maxsize=1024)
+def _household_ids_of_guide(user_id: int, codes: tuple[str, ...]):
     return union_all(
-        ids_in_municipalities(user.municipality_codes),
-        select(_VISIBLE.c.id).where(_VISIBLE.c.guide_id == user.id),
-        select(HouseholdShare.household_id).where(HouseholdShare.user_id == user.id),
+        ids_in_municipalities(codes),
+        select(_VISIBLE.c.id).where(_VISIBLE.c.guide_id == user_id),
+        select(HouseholdShare.household_id).where(HouseholdShare.user_id == user_id),
     )
 
 
@@ -114,14 +127,19 @@ def household_visible(user: User) -> ColumnElement[bool]:
         return true()
     if user.role != Role.GUIDE:
         return false()
+    return _visible_to_guide(user.id, _codes(user))
+
+
+@lru_cache(maxsize=1024)
+def _visible_to_guide(user_id: int, codes: tuple[str, ...]) -> ColumnElement[bool]:
     return or_(
-        Household.guide_id == user.id,
+        Household.guide_id == user_id,
         exists().where(
             household_municipality.c.household_id == Household.id,
-            household_municipality.c.municipality_code.in_(sorted(user.municipality_codes)),
+            household_municipality.c.municipality_code.in_(codes),
         ),
         exists().where(
-            HouseholdShare.household_id == Household.id, HouseholdShare.user_id == user.id
+            HouseholdShare.household_id == Household.id, HouseholdShare.user_id == user_id
         ),
     )
 

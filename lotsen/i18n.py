@@ -8,8 +8,17 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel import dates as babel_dates
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_datetime, format_decimal, get_locale, get_timezone, ngettext
+from flask_babel import (
+    format_datetime,
+    format_decimal,
+    get_locale,
+    get_timezone,
+    get_translations,
+    ngettext,
+)
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from lotsen.contacts.models import CHANNEL_LABELS, DIRECTION_LABELS
 from lotsen.db import utcnow
@@ -103,7 +112,35 @@ def _formatted_date(value: date, fmt: str, locale: str) -> str:
     return babel_dates.format_date(value, fmt, locale=locale)
 
 
+def page_translations() -> dict:
+    """Template context: ``_``/``gettext`` and ``ngettext`` bound to this page's catalog.
+
+    Flask-Babel's template functions look the locale and its catalog up again for every text
+    (some 30 Python calls each, a few hundred texts a page); these look them up once per page.
+    They behave as Jinja's "newstyle" gettext: the result is formatted with its keyword
+    arguments and marked safe only after that, so the arguments are escaped."""
+    translations = get_translations()
+
+    @pass_context
+    def gettext(context, string, **variables):
+        text = translations.ugettext(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704  (a catalog text; its arguments escape below)
+        return text % variables
+
+    @pass_context
+    def ngettext(context, singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        text = translations.ungettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704  (as above)
+        return text % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.context_processor(page_translations)
     app.jinja_env.globals.update(
         label=label,
         age=age,

@@ -13,6 +13,8 @@ import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import String, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lotsen import clock
 from lotsen.db import UTCDateTime
 from lotsen.extensions import db
+from lotsen.workdays import STOCKHOLM
 
 log = logging.getLogger(__name__)
 JOBS: dict[str, tuple[Callable[[datetime], object], bool]] = {}
@@ -53,6 +56,41 @@ def job(name: str, exclusive: bool = True):
         return fn
 
     return register
+
+
+def triggers(config) -> dict[str, object]:
+    """When each job runs. Here, apart from the scheduler process (lotsen/scheduler.py), because
+    web workers read it too (the stale-jobs banner, /healthz) and need not load what running
+    the jobs takes (the scheduler, its process pool, every job's module)."""
+    hour, minute = (int(x) for x in config["SCHEDULER_DIGEST_TIME"].split(":"))
+    planned = {
+        "dispatch-outbox": IntervalTrigger(seconds=config["SCHEDULER_OUTBOX_SECONDS"]),
+        "due-reminders": IntervalTrigger(seconds=config["SCHEDULER_REMINDER_SECONDS"]),
+        "evaluate-rules": IntervalTrigger(minutes=config["SCHEDULER_RULES_MINUTES"]),
+        "daily-digest": CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM),
+        "purge-unconfirmed": CronTrigger(minute=17, timezone=STOCKHOLM),  # hourly
+        "dispose": CronTrigger(  # nightly disposal rules (gallring)
+            hour=int(config["SCHEDULER_DISPOSAL_TIME"].split(":")[0]),
+            minute=int(config["SCHEDULER_DISPOSAL_TIME"].split(":")[1]),
+            timezone=STOCKHOLM,
+        ),
+        "event-reminders": CronTrigger(  # the day before an event, at a fixed Swedish time
+            hour=int(config["SCHEDULER_EVENT_REMINDER_TIME"].split(":")[0]),
+            minute=int(config["SCHEDULER_EVENT_REMINDER_TIME"].split(":")[1]),
+            timezone=STOCKHOLM,
+        ),
+        # every weekday; the job itself sends only on the week's first working day
+        "weekly-summary": CronTrigger(
+            day_of_week="mon-fri", hour=hour, minute=minute, timezone=STOCKHOLM
+        ),
+    }
+    if config.get("BACKUP_DIR"):
+        b_hour, b_minute = (int(x) for x in config.get("BACKUP_TIME", "02:30").split(":"))
+        planned["backup"] = CronTrigger(hour=b_hour, minute=b_minute, timezone=STOCKHOLM)
+    if config.get("JOBTECH_SOURCE_URL"):  # nightly job ads, only when a source is set
+        h, m = (int(x) for x in config["SCHEDULER_JOBTECH_TIME"].split(":"))
+        planned["import-jobtech"] = CronTrigger(hour=h, minute=m, timezone=STOCKHOLM)
+    return planned
 
 
 def _ensure_row(name: str) -> None:

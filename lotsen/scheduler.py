@@ -11,14 +11,13 @@ import logging
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from lotsen import clock, jobs
 from lotsen.events import reminders as event_reminders  # noqa: F401  (registers event-reminders)
 from lotsen.followups import notify, rules  # noqa: F401  (registers their jobs)
 from lotsen.interest import services as interest_services  # noqa: F401
+from lotsen.jobs import triggers
 from lotsen.matching import jobtech  # noqa: F401  (registers import-jobtech)
 from lotsen.notifications import services  # noqa: F401  (registers dispatch-outbox)
 from lotsen.ops import backup  # noqa: F401  (registers the nightly backup)
@@ -27,38 +26,6 @@ from lotsen.privacy import disposal  # noqa: F401  (registers the nightly dispos
 from lotsen.workdays import STOCKHOLM
 
 log = logging.getLogger(__name__)
-
-
-def triggers(config) -> dict[str, object]:
-    hour, minute = (int(x) for x in config["SCHEDULER_DIGEST_TIME"].split(":"))
-    planned = {
-        "dispatch-outbox": IntervalTrigger(seconds=config["SCHEDULER_OUTBOX_SECONDS"]),
-        "due-reminders": IntervalTrigger(seconds=config["SCHEDULER_REMINDER_SECONDS"]),
-        "evaluate-rules": IntervalTrigger(minutes=config["SCHEDULER_RULES_MINUTES"]),
-        "daily-digest": CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM),
-        "purge-unconfirmed": CronTrigger(minute=17, timezone=STOCKHOLM),  # hourly
-        "dispose": CronTrigger(  # nightly disposal rules (gallring)
-            hour=int(config["SCHEDULER_DISPOSAL_TIME"].split(":")[0]),
-            minute=int(config["SCHEDULER_DISPOSAL_TIME"].split(":")[1]),
-            timezone=STOCKHOLM,
-        ),
-        "event-reminders": CronTrigger(  # the day before an event, at a fixed Swedish time
-            hour=int(config["SCHEDULER_EVENT_REMINDER_TIME"].split(":")[0]),
-            minute=int(config["SCHEDULER_EVENT_REMINDER_TIME"].split(":")[1]),
-            timezone=STOCKHOLM,
-        ),
-        # every weekday; the job itself sends only on the week's first working day
-        "weekly-summary": CronTrigger(
-            day_of_week="mon-fri", hour=hour, minute=minute, timezone=STOCKHOLM
-        ),
-    }
-    if config.get("BACKUP_DIR"):
-        b_hour, b_minute = (int(x) for x in config.get("BACKUP_TIME", "02:30").split(":"))
-        planned["backup"] = CronTrigger(hour=b_hour, minute=b_minute, timezone=STOCKHOLM)
-    if config.get("JOBTECH_SOURCE_URL"):  # nightly job ads, only when a source is set
-        h, m = (int(x) for x in config["SCHEDULER_JOBTECH_TIME"].split(":"))
-        planned["import-jobtech"] = CronTrigger(hour=h, minute=m, timezone=STOCKHOLM)
-    return planned
 
 
 def missed_at_start(config, now: datetime) -> list[str]:

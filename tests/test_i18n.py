@@ -101,3 +101,23 @@ def test_public_pages_are_translated_into_four_languages():
         with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
             done = {m.id for m in read_po(f) if m.id and m.string}
         assert public - done == set(), lang
+
+
+def test_a_lazy_option_label_made_per_request_is_rendered_once_per_locale(app_ctx):
+    """Forms that build their choices per request make a new lazy label each time; the
+    option cache must not grow by one entry a request, nor mix up the locales."""
+    from flask_babel import force_locale
+
+    from lotsen.followups.forms import FollowUpForm
+    from lotsen.forms import _option
+
+    def first_option(locale):
+        with app_ctx.test_request_context(), force_locale(locale):
+            return str(FollowUpForm(formdata=None).assignee_id()).split("</option>")[0]
+
+    _option.cache_clear()
+    swedish = [first_option("sv") for _ in range(3)]
+    english = first_option("en")
+    assert _option.cache_info().currsize == 2  # the Swedish and the English option
+    assert swedish[0] == swedish[2] and "Hushållets lots" in swedish[0]
+    assert "The household&#39;s guide" in english

@@ -73,8 +73,17 @@ class PasswordForm(BaseForm):
 
 
 class UserForm(BaseForm):
-    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
+    # someone else's address and name: the browser must not fill in the admin's own
+    email = EmailField(
+        _l("E-mail"),
+        validators=[InputRequired(), Email(), Length(max=254)],
+        render_kw={"autocomplete": "off"},
+    )
+    name = StringField(
+        _l("Name"),
+        validators=[InputRequired(), Length(max=120)],
+        render_kw={"autocomplete": "off"},
+    )
     role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
     municipality_code = OptionalSelectField(_l("Municipality (guides)"), choices=[])
     extra_municipalities = MultiCheckboxField(_l("Also works for"), choices=[])

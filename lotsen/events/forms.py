@@ -2,7 +2,14 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from lotsen import clock
@@ -46,7 +53,7 @@ class EventForm(BaseForm):
         description=_l("Venue and town, e.g. Jaarbeurs, Utrecht."),
     )
     country = OptionalSelectField(_l("Country"))
-    online_url = StringField(
+    online_url = URLField(
         _l("Online link"),
         validators=[Optional(), Length(max=500)],
         description=_l("For a webinar: the https:// link to join."),

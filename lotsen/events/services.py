@@ -323,12 +323,23 @@ def signup_list(event: Event, user: User, statuses=None) -> SignupList:
     )
 
 
-def household_events(household: Household, now: datetime) -> tuple[list[EventSignup], list[Event]]:
+def household_events(household: Household, now: datetime) -> tuple[list, list]:
     """The household's sign-ups (latest event first) and the events it can still be signed
-    up for (planned or open, not over, not already on; soonest first), in one query."""
+    up for (planned or open, not over, not already on; soonest first), in one query, as
+    plain rows of the event (id, name, starts_at …) with its sign-up (signup_id,
+    signup_status, people) if there is one: the page's card shows no more of them."""
     signup_open = (Event.status.in_(SIGNUP_OPEN)) & (Event.ends_at > now)
     rows = db.session.execute(
-        select(Event, EventSignup)
+        select(
+            Event.id,
+            Event.name,
+            Event.starts_at,
+            Event.ends_at,
+            Event.status,
+            EventSignup.id.label("signup_id"),
+            EventSignup.status.label("signup_status"),
+            EventSignup.people,
+        )
         .outerjoin(
             EventSignup,
             (EventSignup.event_id == Event.id) & (EventSignup.household_id == household.id),
@@ -336,13 +347,13 @@ def household_events(household: Household, now: datetime) -> tuple[list[EventSig
         .where(EventSignup.id.is_not(None) | signup_open)
         .order_by(Event.starts_at, Event.id)
     ).all()
-    signups = [s for _, s in reversed(rows) if s is not None]
+    signups = [row for row in reversed(rows) if row.signup_id is not None]
     choices = [
-        e
-        for e, s in rows
-        if e.status in SIGNUP_OPEN
-        and e.ends_at > now
-        and (s is None or s.status == SignupStatus.CANCELLED)
+        row
+        for row in rows
+        if row.status in SIGNUP_OPEN
+        and row.ends_at > now
+        and (row.signup_id is None or row.signup_status == SignupStatus.CANCELLED)
     ]
     return signups, choices[:100]
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, delete, func, select
@@ -207,15 +208,22 @@ def bulk_create(
     return count
 
 
-def open_followups(household: Household) -> list[FollowUp]:
-    return list(
-        db.session.scalars(
-            select(FollowUp)
-            .where(FollowUp.household_id == household.id, FollowUp.status == FollowUpStatus.OPEN)
-            .options(joinedload(FollowUp.assignee))
-            .order_by(FollowUp.due_on, FollowUp.due_time)
+def open_followups(household: Household) -> list:
+    """The household's open follow-ups, soonest first, as plain rows (id, title, note,
+    due_on, due_time, assignee_name): what its page shows and acts on."""
+    return db.session.execute(
+        select(
+            FollowUp.id,
+            FollowUp.title,
+            FollowUp.note,
+            FollowUp.due_on,
+            FollowUp.due_time,
+            User.name.label("assignee_name"),
         )
-    )
+        .outerjoin(User, User.id == FollowUp.assignee_id)
+        .where(FollowUp.household_id == household.id, FollowUp.status == FollowUpStatus.OPEN)
+        .order_by(FollowUp.due_on, FollowUp.due_time)
+    ).all()
 
 
 @dataclass
@@ -265,20 +273,28 @@ def my_day(user: User, today: date) -> dict[str, list[DayLine]]:
 
 def due_counts(user: User, today: date) -> tuple[int, int]:
     """(overdue, due today) open follow-ups of ``user``: the numbers in the navigation."""
-    row = db.session.execute(
+    visible = household_visible(user)  # built once per scope: the same object while it holds
+    row = db.session.execute(_due_counts(user.id, visible, today)).one()
+    return row[0], row[1]
+
+
+@lru_cache(maxsize=256)
+def _due_counts(user_id: int, visible, today: date) -> Select:
+    """Built once per user, scope and day (it runs on every page; building it cost more than
+    running it)."""
+    return (
         select(
             func.count().filter(FollowUp.due_on < today),
             func.count().filter(FollowUp.due_on == today),
         )
         .join(Household, Household.id == FollowUp.household_id)
         .where(
-            FollowUp.assignee_id == user.id,
+            FollowUp.assignee_id == user_id,
             FollowUp.status == FollowUpStatus.OPEN,
             FollowUp.due_on <= today,
-            household_visible(user),
+            visible,
         )
-    ).one()
-    return row[0], row[1]
+    )
 
 
 def overdue_by_guide(today: date) -> list[tuple[User, int, int]]:

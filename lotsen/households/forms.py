@@ -267,12 +267,11 @@ class GuideChoiceForm(BaseForm):
     user_id = SelectField(_l("Guide"), choices=[], coerce=int)
 
     def __init__(self, *args, guides=(), label=None, **kwargs):
+        """``guides``: rows of id, name and municipality (the municipality's name)."""
         super().__init__(*args, **kwargs)
         if label:
             self.user_id.label.text = label
-        self.user_id.choices = [
-            (g.id, f"{g.name} ({g.municipality.name if g.municipality else ''})") for g in guides
-        ]
+        self.user_id.choices = [(g.id, f"{g.name} ({g.municipality or ''})") for g in guides]
 
 
 SORTS = {

@@ -17,18 +17,19 @@ from lotsen.households.vocab import EventKind
 FILLABLE = tuple(f for f in EDITABLE_FIELDS if f != "name")
 
 
-def possible_duplicates(household: Household, scope, limit: int = 5) -> list[Household]:
-    """Other visible households with the same e-mail, phone or name."""
+def possible_duplicates(household: Household, scope, limit: int = 5) -> list:
+    """Other visible households with the same e-mail, phone or name: rows of id, name and
+    e-mail (what the page shows of them)."""
     same = [Household.name == household.name]
     if household.email:
         same.append(Household.email == household.email)
     if household.phone:
         same.append(Household.phone == household.phone)
-    return list(
-        db.session.scalars(
-            select(Household).where(Household.id != household.id, or_(*same), scope).limit(limit)
-        )
-    )
+    return db.session.execute(
+        select(Household.id, Household.name, Household.email)
+        .where(Household.id != household.id, or_(*same), scope)
+        .limit(limit)
+    ).all()
 
 
 def merge_households(keep: Household, other: Household, by: User) -> list[str]:

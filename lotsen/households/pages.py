@@ -24,22 +24,21 @@ scope applied: 404 otherwise); ``load_household(id)`` does the same for other co
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 
 from flask import current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lotsen.access import (
     get_household_or_404,
     household_visible,
     household_visible_to,
-    people_who_see,
 )
 from lotsen.accounts.models import Role, User
-from lotsen.accounts.services import active_guide_names, active_guides
+from lotsen.accounts.services import active_guide_names
 from lotsen.extensions import db
 from lotsen.followups.forms import BulkFollowUpForm
 from lotsen.households.forms import (
@@ -53,7 +52,7 @@ from lotsen.households.merge import possible_duplicates
 from lotsen.households.models import Household, HouseholdShare
 from lotsen.households.queries import Filters, list_households
 from lotsen.households.timeline import timeline
-from lotsen.regions.models import municipality_refs
+from lotsen.regions.models import Municipality, municipality_refs
 
 PAGE_OPTIONS = (
     selectinload(Household.persons),
@@ -86,32 +85,38 @@ def with_household(view: Callable) -> Callable:
     return wrapper
 
 
-def page_guides() -> list[User]:
-    """The active guides for the page's choices (hand over, share), queried once per
-    request together with which of them may see the page's household."""
-    if "page_guides" not in g:
-        household = g.get("page_household")
-        if household is None:
-            g.page_guides, g.page_guides_seeing = active_guides(), None
-        else:
-            rows = db.session.execute(
-                select(User, household_visible_to(User.id).label("sees"))
-                .join(Household, Household.id == household.id)
-                .where(User.role == Role.GUIDE, User.active.is_(True))
-                .order_by(User.name)
-            ).all()
-            g.page_guides = [user for user, _ in rows]
-            g.page_guides_seeing = [user for user, seeing in rows if seeing]
+def page_guides(household: Household) -> list:
+    """The active guides for the page's choices (hand over, share) as plain rows (id, name,
+    municipality, sees: whether they may see ``household``), read once per request."""
+    if g.get("page_guides_of") != household.id:
+        g.page_guides = db.session.execute(
+            _page_guides_statement(), {"household_id": household.id}
+        ).all()
+        g.page_guides_of = household.id
     return g.page_guides
 
 
-def guides_who_see(household: Household) -> list[User]:
-    """``people_who_see(household)`` for the page's household, from the same query as
-    ``page_guides``: the guides its follow-ups can be assigned to."""
-    page_guides()
-    if g.page_guides_seeing is None or g.page_household is not household:
-        return people_who_see(household)
-    return g.page_guides_seeing
+def guides_who_see(household: Household) -> list:
+    """``people_who_see(household)`` as rows, from the same query as ``page_guides``: the
+    guides its follow-ups can be assigned to."""
+    return [guide for guide in page_guides(household) if guide.sees]
+
+
+@cache
+def _page_guides_statement():
+    """Built once: the scope rule's expression is costly to build and to key per request."""
+    return (
+        select(
+            User.id,
+            User.name,
+            Municipality.name.label("municipality"),
+            household_visible_to(User.id).label("sees"),
+        )
+        .outerjoin(Municipality, Municipality.code == User.municipality_code)
+        .join(Household, Household.id == bindparam("household_id"))
+        .where(User.role == Role.GUIDE, User.active.is_(True))
+        .order_by(User.name)
+    )
 
 
 # -- panels ----------------------------------------------------------------------------------
@@ -187,7 +192,7 @@ def guide_choice_form(prefix: str, guides, **kwargs) -> GuideChoiceForm:
 
 
 def _timeline(household: Household) -> dict:
-    items, truncated = timeline(household)
+    items, truncated = timeline(household.id)
     return {
         "timeline": items,
         "timeline_truncated": truncated,
@@ -203,7 +208,8 @@ def _duplicates(household: Household) -> dict:
 
 
 def _sharing(household: Household) -> dict:
-    guides = [g for g in page_guides() if g.id != current_user.id]  # not to oneself
+    me = current_user.id
+    guides = [g for g in page_guides(household) if g.id != me]  # not to oneself
     return {
         "handover_form": guide_choice_form("handover", guides, formdata=None),
         "share_form": guide_choice_form("share", guides, formdata=None),

@@ -136,7 +136,7 @@ def note(household: Household):
 
 
 def _guide_action(household: Household, prefix: str, action, message: str):
-    form = guide_choice_form(prefix, page_guides())
+    form = guide_choice_form(prefix, page_guides(household))
     if form.validate():
         try:
             action(household, db.session.get(User, form.user_id.data), current_user)

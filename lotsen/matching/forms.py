@@ -23,7 +23,9 @@ class ListingForm(BaseForm):
     municipality_code = SelectField(_l("Municipality"), validators=[InputRequired()])
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
     area = StringField(_l("Area or village"), validators=[Optional(), Length(max=120)])
-    address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
+    address = StringField(  # the home's address, not the one the browser knows for the user
+        _l("Address"), validators=[Optional(), Length(max=200)], render_kw={"autocomplete": "off"}
+    )
     tenure = SelectField(_l("Tenure"), choices=choices(ListingTenure))
     type = SelectField(_l("Type"), choices=choices(ListingType))
     rooms = IntegerField(_l("Rooms"), validators=[Optional(), NumberRange(1, 50)])

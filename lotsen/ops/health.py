@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from lotsen.extensions import db
-from lotsen.jobs import JobLease
+from lotsen.jobs import JobLease, triggers
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.workdays import is_working_day, local_date, local_to_utc
 
@@ -51,12 +51,21 @@ class JobHealth:
         return JOB_LABELS.get(self.name, self.name)
 
 
-def _period(trigger, now: datetime) -> timedelta:
-    if isinstance(trigger, IntervalTrigger):
-        return trigger.interval
+# A cron trigger's next two runs after the moment they were worked out: (asked at, first,
+# second). The next run after any moment between "asked at" and "first" is "first" again,
+# so the banner on every coordinator's page asks APScheduler only after a planned run passed.
+_FIRE_TIMES: dict[str, tuple[datetime, datetime, datetime]] = {}
+
+
+def _next_runs(trigger, now: datetime) -> tuple[datetime, datetime]:
+    key = repr(trigger)
+    known = _FIRE_TIMES.get(key)
+    if known is not None and known[0] <= now <= known[1]:
+        return known[1], known[2]
     first = trigger.get_next_fire_time(None, now)
     second = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
-    return second - first
+    _FIRE_TIMES[key] = (now, first, second)
+    return first, second
 
 
 def _last_digest_due(config, now: datetime) -> datetime | None:
@@ -72,26 +81,39 @@ def _last_digest_due(config, now: datetime) -> datetime | None:
     return None
 
 
+# The planned triggers for each set of the scheduler's settings: building them parses every
+# cron field, and the banner asks on every page of a coordinator. (Only read here: an interval
+# trigger's start time is of no use to the health figures.)
+_PLANS: dict[tuple, dict] = {}
+PLAN_SETTINGS = ("SCHEDULER_", "BACKUP_", "JOBTECH_")
+
+
+def _planned(config) -> dict:
+    key = tuple((k, str(v)) for k, v in config.items() if k.startswith(PLAN_SETTINGS))
+    if key not in _PLANS:
+        _PLANS[key] = triggers(config)
+    return _PLANS[key]
+
+
 def job_health(config, now: datetime) -> list[JobHealth]:
     """Every planned job (as the scheduler process would plan it with this configuration)."""
-    from lotsen.scheduler import triggers
-
     rows = {row.name: row for row in db.session.scalars(select(JobLease))}
     result = []
-    for name, trigger in triggers(config).items():
+    for name, trigger in _planned(config).items():
         row = rows.get(name)
-        period = _period(trigger, now)
         last_run = row.last_run_at if row else None
         last_ok = row.last_ok_at if row else None
         reference = last_ok or (row.scheduled_since if row else None)
+        if isinstance(trigger, IntervalTrigger):
+            period = trigger.interval
+            next_run = (last_run or reference or now) + period
+        else:
+            next_run, after = _next_runs(trigger, now)
+            period = after - next_run
         stale = reference is None or now - reference > 2 * period
         if name == "daily-digest" and not stale:
             due = _last_digest_due(config, now)
             stale = due is not None and reference < due
-        if isinstance(trigger, IntervalTrigger):
-            next_run = (last_run or reference or now) + period
-        else:
-            next_run = trigger.get_next_fire_time(None, now)
         result.append(
             JobHealth(
                 name=name,

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
@@ -161,6 +160,8 @@ def to_csv(headings: list[str], rows: Iterable[list]) -> bytes:
 
 
 def to_xlsx(title: str, headings: list[str], rows: Iterable[list]) -> bytes:
+    from openpyxl import Workbook  # ~5 MB: only a spreadsheet download needs it, not every worker
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31])
     ws.append(headings)

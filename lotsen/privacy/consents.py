@@ -106,14 +106,21 @@ def withdraw_consent(
     )
 
 
-def consents_of(household_id: int) -> list[Consent]:
-    return list(
-        db.session.scalars(
-            select(Consent)
-            .where(Consent.household_id == household_id)
-            .order_by(Consent.withdrawn_at.is_not(None), Consent.given_at.desc(), Consent.id)
+def consents_of(household_id: int) -> list:
+    """The household's consents, active ones first, as plain rows: what its page shows."""
+    return db.session.execute(
+        select(
+            Consent.id,
+            Consent.purpose,
+            Consent.text_version,
+            Consent.given_at,
+            Consent.given_how,
+            Consent.withdrawn_at,
+            Consent.withdrawn_how,
         )
-    )
+        .where(Consent.household_id == household_id)
+        .order_by(Consent.withdrawn_at.is_not(None), Consent.given_at.desc(), Consent.id)
+    ).all()
 
 
 def has_active_consent(household_id: int, purpose: Purpose | str) -> bool:
