@@ -170,6 +170,12 @@ class Select(widgets.Select):
         except TypeError:  # a lazy label with an unhashable argument
             return super().render_option(choice, **kwargs)
 
+    @classmethod
+    def _dispatch_render_option(cls):
+        # WTForms inspects render_option's signature at every rendering to support the one
+        # before 3.3; ours has the current one.
+        return cls.render_option
+
 
 class _Lazy:
     """A lazy label as a cache key: equal to another made by the same call (function and

@@ -25,7 +25,8 @@ def query_args(keys: Iterable[str], **overrides) -> dict:
     """The page's own query-string keys (a whitelist), with ``overrides`` applied. Nothing
     else a visitor puts in the query string reaches ``url_for``, where keys such as
     ``endpoint``, ``_external`` or ``_method`` would break link building."""
-    args = {key: request.args.getlist(key) for key in keys if key in request.args}
+    sent = request.args  # once: each use of ``request`` is a context-local look-up
+    args = {key: sent.getlist(key) for key in keys if key in sent}
     args.update(overrides)
     return {key: value for key, value in args.items() if value is not None}
 

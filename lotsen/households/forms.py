@@ -16,6 +16,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
+from wtforms.fields.core import UnboundField
 from wtforms.validators import (
     Email,
     InputRequired,
@@ -285,21 +286,22 @@ SORTS = {
 
 class HouseholdFilterForm(GetForm):
     q = StringField(_l("Search"), validators=[Length(max=200)])
-    stage = OptionalSelectField(_l("Stage"), choices=choices(Stage, _l("All stages")))
+    # the selects' options: _filter_options, once per locale (and set of guides)
+    stage = OptionalSelectField(_l("Stage"), choices=[])
     municipality = OptionalSelectField(_l("Municipality"), choices=[])
     guide = OptionalSelectField(_l("Guide"), choices=[], coerce=lambda v: int(v) if v else None)
-    source = OptionalSelectField(_l("Source"), choices=choices(Source, _l("All sources")))
+    source = OptionalSelectField(_l("Source"), choices=[])
     tag = StringField(_l("Tag"), validators=[Length(max=40)])
     stale_days = IntegerField(
         _l("No contact for (days)"), validators=[Optional(), NumberRange(min=1, max=3650)]
     )
-    sort = SelectField(_l("Sort"), choices=list(SORTS.items()), default="-created")
+    sort = SelectField(_l("Sort"), choices=[], default="-created")
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)], default=1)
     # set by the dashboard's links (lotsen/pipeline/listing.py), kept as hidden fields
-    reached = OptionalSelectField(_l("Reached stage"), choices=choices(Stage, ""))
+    reached = OptionalSelectField(_l("Reached stage"), choices=[])
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To"), validators=[Optional()])
-    converted = OptionalSelectField(_l("Has reached"), choices=choices(Stage, ""))
+    converted = OptionalSelectField(_l("Has reached"), choices=[])
     stage_on = DateField(_l("Stage on"), validators=[Optional()])
     active = BooleanField(_l("Active only"))
     overdue = IntegerField(
@@ -315,13 +317,16 @@ class HouseholdFilterForm(GetForm):
 
     def __init__(self, *args, municipalities=(), guides=(), **kwargs):
         super().__init__(*args, **kwargs)
+        locale = str(get_locale())
         options = _filter_options(
-            str(get_locale()),
+            locale,
             tuple((m.code, m.name) for m in municipalities),
             tuple((g.id, g.name) for g in guides),
         )
         for name, option_list in options.items():
             self[name].choices = option_list
+        for name, text in _filter_labels(locale).items():
+            self[name].label.text = text
 
 
 def _plain(pairs) -> list[SelectChoice]:
@@ -347,6 +352,18 @@ def _filter_options(locale: str, municipalities: tuple, guides: tuple) -> dict[s
         ),
         "guide": _plain([("", _l("All guides")), *guides]),
         "event_outcome": _plain([("", ""), *((o, o) for o in OUTCOMES)]),
+        "reached": _plain(choices(Stage, "")),
+        "converted": _plain(choices(Stage, "")),
+    }
+
+
+@lru_cache(maxsize=16)
+def _filter_labels(locale: str) -> dict[str, str]:
+    """The filter's labels translated once per locale, like its options."""
+    return {
+        name: _label(unbound)
+        for name, unbound in vars(HouseholdFilterForm).items()
+        if isinstance(unbound, UnboundField) and (unbound.args or "label" in unbound.kwargs)
     }
 
 
@@ -355,4 +372,8 @@ def field_label(name: str) -> str:
     unbound = getattr(HouseholdForm, name, None)
     if unbound is None:
         return name
+    return _label(unbound)
+
+
+def _label(unbound: UnboundField) -> str:
     return str(unbound.kwargs.get("label") or unbound.args[0])

@@ -1,9 +1,10 @@
 """The household list: filters, free-text search, sorting and pagination in SQL."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
-from sqlalchemy import Select, and_, exists, func, or_, select, union
+from sqlalchemy import JSON, Select, and_, exists, func, or_, select, union
 
 from lotsen import clock
 from lotsen.access import household_scope, household_visible, ids_in_municipalities
@@ -22,29 +23,28 @@ from lotsen.households.search import match_clause
 from lotsen.households.vocab import PersonKind
 from lotsen.regions.models import Municipality
 
-ROW_COLUMNS = (  # in the order of ListRow's fields
-    Household.id,
-    Household.name,
-    Household.country,
-    Household.stage,
-    Municipality.name,
-    User.name,
-    Household.last_contact_at,
-)
-
 COUNT_LIMIT = 1000  # past this the list says "more than 1 000": counting on costs time
 
 
+ORDERS = {  # the list's orders, over ``Household`` or the columns of a subquery of it
+    "-created": lambda e: (e.created_at.desc(), e.id.desc()),
+    "created": lambda e: (e.created_at.asc(), e.id.asc()),
+    "name": lambda e: (e.name.asc(), e.id.asc()),
+    "last_contact": lambda e: (e.last_contact_at.asc().nulls_first(), e.id.asc()),
+    "-last_contact": lambda e: (e.last_contact_at.desc().nulls_last(), e.id.desc()),
+    "move_date": lambda e: (e.move_date.asc().nulls_last(), e.id.asc()),
+}
+
+
 def sort_columns(entity, sort: str) -> tuple:
-    columns = {
-        "-created": (entity.created_at.desc(), entity.id.desc()),
-        "created": (entity.created_at.asc(), entity.id.asc()),
-        "name": (entity.name.asc(), entity.id.asc()),
-        "last_contact": (entity.last_contact_at.asc().nulls_first(), entity.id.asc()),
-        "-last_contact": (entity.last_contact_at.desc().nulls_last(), entity.id.desc()),
-        "move_date": (entity.move_date.asc().nulls_last(), entity.id.asc()),
-    }
-    return columns.get(sort, columns["-created"])
+    sort = sort if sort in ORDERS else "-created"
+    return _household_sort(sort) if entity is Household else ORDERS[sort](entity)
+
+
+@cache
+def _household_sort(sort: str) -> tuple:
+    # once per process: making the expressions costs as much as building a small query
+    return ORDERS[sort](Household)
 
 
 @dataclass
@@ -81,10 +81,10 @@ class ListRow:
     municipality_name: str | None
     guide_name: str | None
     last_contact_at: object
-    next_due_on: object = None
-    adults: int = 0
-    children: int = 0
-    tags: list[str] = field(default_factory=list)
+    next_due_on: object
+    adults: int
+    children: int
+    tags: list[str]
 
 
 @dataclass
@@ -186,39 +186,87 @@ def list_households(user: User, f: Filters, page: int = 1, per_page: int = 50) -
             .limit(per_page + 1)
             .offset(offset)
         ).all()
-        ids = [id_ for id_, _total in found]
         total = found[0][1] if found else _capped_count(stmt)
-        page_stmt = select(Household).where(Household.id.in_(ids))
+        page_ids = [id_ for id_, _total in found]
     else:
         total = _count_visible(user, f)
         # The page walks the sort's index and tests each row with the per-row form of the
         # scope (index look-ups), stopping after a page: a guide's ``id IN (every id of
         # their municipalities)`` would gather and sort all of them first (at 100 000
-        # households 120-200 ms instead of under 1 ms).
-        page_stmt = household_query(user, f, per_row=True)
-        page_stmt = page_stmt.order_by(*sort_columns(Household, f.sort)).limit(per_page + 1)
-        page_stmt = page_stmt.offset(offset)
-    # The page's rows as plain values, the municipality's and guide's names joined in.
+        # households 120-200 ms instead of under 1 ms). Only the ids: as a subquery of the
+        # rows' query below, the rows' details are looked up for the page's rows only,
+        # never for every match before a sort.
+        page_ids = (
+            household_query(user, f, per_row=True)
+            .with_only_columns(Household.id)
+            .order_by(*sort_columns(Household, f.sort))
+            .limit(per_page + 1)
+            .offset(offset)
+            .correlate(None)  # its own FROM household, not the rows' query's
+        )
+    dialect = db.engine.dialect.name
     rows = [
-        ListRow(*row)
+        ListRow(*row[:-1], tags=(row[-1] if dialect == "postgresql" else sorted(row[-1])) or [])
         for row in db.session.execute(
-            page_stmt.with_only_columns(*ROW_COLUMNS)
-            .outerjoin(Municipality, Municipality.code == Household.primary_municipality_code)
-            .outerjoin(User, User.id == Household.guide_id)
+            _rows(dialect)
+            .where(Household.id.in_(page_ids))
+            .order_by(*sort_columns(Household, f.sort))
         )
     ]
-    if f.q:
-        position = {id_: i for i, id_ in enumerate(ids)}
-        rows.sort(key=lambda r: position[r.id])
-    items = rows[:per_page]
-    _add_details(items)
     return Page(
-        items=items,
+        items=rows[:per_page],
         total=total if total <= COUNT_LIMIT else None,
         page=page,
         per_page=per_page,
         has_next=len(rows) > per_page,
         count_limit=COUNT_LIMIT,
+    )
+
+
+@cache
+def _rows(dialect: str) -> Select:
+    """The list's rows as plain values in one query: the municipality's and guide's names
+    joined in; members, the next open follow-up and the tags as subqueries of each row.
+    Built once per process (a statement is immutable; ``where`` makes a new one): building
+    it took as long as running it."""
+    person_count = select(func.count()).where(Person.household_id == Household.id)
+    return (
+        select(
+            Household.id,
+            Household.name,
+            Household.country,
+            Household.stage,
+            Municipality.name,
+            User.name,
+            Household.last_contact_at,
+            select(func.min(FollowUp.due_on))
+            .where(FollowUp.household_id == Household.id, FollowUp.status == FollowUpStatus.OPEN)
+            .scalar_subquery(),
+            person_count.where(Person.kind == PersonKind.ADULT).scalar_subquery(),
+            person_count.where(Person.kind != PersonKind.ADULT).scalar_subquery(),
+            _tag_names(dialect),
+        )
+        .outerjoin(Municipality, Municipality.code == Household.primary_municipality_code)
+        .outerjoin(User, User.id == Household.guide_id)
+    )
+
+
+def _tag_names(dialect: str):
+    """A row's tag names as one JSON array: in name order on PostgreSQL; SQLite's
+    ``json_group_array`` takes no order (``list_households`` sorts them in Python, which
+    is the order of SQLite's binary collation)."""
+    ht = household_tag.c
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        names = func.json_agg(aggregate_order_by(Tag.name, Tag.name), type_=JSON)
+    else:
+        names = func.json_group_array(Tag.name, type_=JSON)
+    return (
+        select(names)
+        .join(household_tag, ht.tag_id == Tag.id)
+        .where(ht.household_id == Household.id)
+        .scalar_subquery()
     )
 
 
@@ -255,34 +303,3 @@ def _count_visible(user: User, f: Filters) -> int:
     return db.session.scalar(
         select(func.count()).select_from(select(ids.c.id).limit(cap).subquery())
     )
-
-
-def _add_details(rows: list[ListRow]) -> None:
-    """Members (counted in SQL), tags and the next open follow-up of the page's rows:
-    one query each, whatever the page size."""
-    if not rows:
-        return
-    by_id = {r.id: r for r in rows}
-    ids = list(by_id)
-    for household_id, kind, n in db.session.execute(
-        select(Person.household_id, Person.kind, func.count())
-        .where(Person.household_id.in_(ids))
-        .group_by(Person.household_id, Person.kind)
-    ):
-        if kind == PersonKind.ADULT:
-            by_id[household_id].adults = n
-        else:
-            by_id[household_id].children = n
-    for household_id, name in db.session.execute(
-        select(household_tag.c.household_id, Tag.name)
-        .join(Tag, Tag.id == household_tag.c.tag_id)
-        .where(household_tag.c.household_id.in_(ids))
-        .order_by(Tag.name)
-    ):
-        by_id[household_id].tags.append(name)
-    for household_id, due_on in db.session.execute(
-        select(FollowUp.household_id, func.min(FollowUp.due_on))
-        .where(FollowUp.household_id.in_(ids), FollowUp.status == FollowUpStatus.OPEN)
-        .group_by(FollowUp.household_id)
-    ):
-        by_id[household_id].next_due_on = due_on
