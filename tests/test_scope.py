@@ -78,7 +78,7 @@ def assert_sees_nothing(text: str, h: Household) -> None:
 def guide_row(page: str, guide: User) -> tuple[int, int]:
     """(overdue, today) in the coordinator's table of the guides' follow-ups."""
     row = re.search(rf"<tr><td>{re.escape(guide.name)}</td>.*?</tr>", page).group(0)
-    overdue, today = re.findall(r'<td class="num[^"]*">(\d+)</td>', row)
+    overdue, today = re.findall(r'<td[^>]* class="num[^"]*"[^>]*>(\d+)</td>', row)
     return int(overdue), int(today)
 
 
