@@ -100,8 +100,13 @@ def up_to_this_year(form, field):
 class PersonForm(StrippedForm):
     id = HiddenField()
     kind = SelectField(_l("Adult or child"), choices=choices(PersonKind), default=PersonKind.ADULT)
-    first_name = StringField(_l("First name"), validators=[Length(max=80)])
-    last_name = StringField(_l("Last name"), validators=[Length(max=80)])
+    # a mover's name, not the guide's own: the browser must not fill in the guide's
+    first_name = StringField(
+        _l("First name"), validators=[Length(max=80)], render_kw={"autocomplete": "off"}
+    )
+    last_name = StringField(
+        _l("Last name"), validators=[Length(max=80)], render_kw={"autocomplete": "off"}
+    )
     birth_year = IntegerField(
         _l("Birth year"),
         validators=[Optional(), up_to_this_year],
