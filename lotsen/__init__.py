@@ -147,7 +147,7 @@ def register_hooks(app: Flask) -> None:
     from lotsen.db import READ_ONLY
     from lotsen.errors import register_error_handlers
     from lotsen.followups.context import navigation_counts
-    from lotsen.forms import kept_field, render_field
+    from lotsen.form_html import kept_field, render_field
     from lotsen.i18n import register_template_helpers
     from lotsen.mail import external_url
     from lotsen.menu import main_menu

@@ -4,7 +4,8 @@ import pytest
 from markupsafe import Markup
 from wtforms import Form, StringField
 
-from lotsen.forms import WTFORMS_HTML_PARAMS, SelectField, html_params
+from lotsen.form_html import WTFORMS_HTML_PARAMS, html_params
+from lotsen.forms import SelectField
 
 
 @pytest.mark.parametrize(

@@ -109,7 +109,7 @@ def test_a_lazy_option_label_made_per_request_is_rendered_once_per_locale(app_ct
     from flask_babel import force_locale
 
     from lotsen.followups.forms import FollowUpForm
-    from lotsen.forms import _option
+    from lotsen.form_html import _option
 
     def first_option(locale):
         with app_ctx.test_request_context(), force_locale(locale):

@@ -14,7 +14,7 @@ from lotsen.workdays import local_date
 
 class MultiSelectField(SelectMultipleField):
     """A ``<select multiple>`` (for long lists); unknown values are rejected. Its options
-    are rendered once per process (lotsen/forms.py ``Select``)."""
+    are rendered once per process (lotsen/form_html.py ``Select``)."""
 
     widget = Select(multiple=True)
 
