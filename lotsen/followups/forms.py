@@ -100,10 +100,10 @@ def rule_form(rule, enabled: bool | None = None, params: dict | None = None) -> 
 
 @dataclass
 class ActionForms:
-    """The forms under one follow-up on "my day" and the household page."""
+    """The forms under one follow-up on "my day" and the household page with fields of their
+    own (snoozing is two buttons: a refused snooze only opens the follow-up's actions)."""
 
     complete: CompleteForm
-    snooze: SnoozeForm
     reschedule: RescheduleForm
     failed: bool = False  # one of them did not validate: show its errors
 
@@ -113,7 +113,6 @@ def action_forms(followup, failed: tuple[int, BaseForm] | None = None) -> Action
     the form in ``failed`` (follow-up id, form) when it was for this follow-up."""
     forms = {
         "complete": CompleteForm(formdata=None),
-        "snooze": SnoozeForm(formdata=None),
         "reschedule": RescheduleForm(formdata=None, obj=followup),
     }
     is_failed = failed is not None and failed[0] == followup.id
