@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from flask import abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import Select, and_, exists, false, or_, select, true, union_all
+from sqlalchemy import Select, and_, bindparam, exists, false, or_, select, true, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
@@ -200,15 +200,21 @@ def ids_in_municipalities(codes) -> Select:
 
 def get_household_or_404(household_id: int, options: Iterable = ()) -> Household:
     """The household if the current user may see it; 404 otherwise (no existence leak)."""
-    stmt = (
-        select(Household)
-        .where(Household.id == household_id, household_visible(current_user))
-        .options(*options)
-    )
-    household = db.session.scalars(stmt).unique().one_or_none()
+    stmt = _household_statement(household_visible(current_user), tuple(options))
+    household = db.session.scalars(stmt, {"household_id": household_id}).unique().one_or_none()
     if household is None:
         abort(404)
     return household
+
+
+@lru_cache(maxsize=256)
+def _household_statement(visible: ColumnElement[bool], options: tuple) -> Select:
+    """Built once per scope condition and set of loader options (every household page)."""
+    return (
+        select(Household)
+        .where(Household.id == bindparam("household_id"), visible)
+        .options(*options)
+    )
 
 
 def can_see_household(user: User, household_id: int) -> bool:
