@@ -26,16 +26,16 @@ from lotsen.events.models import Event, LeadCapture
 from lotsen.events.signups import place, set_status, signup_of
 from lotsen.events.vocab import EventStatus, EventType, SignupChannel, SignupStatus
 from lotsen.extensions import db
-from lotsen.followups.rules import apply_rule
 from lotsen.households.milestones import refresh_milestones
-from lotsen.households.models import Household, HouseholdEvent
+from lotsen.households.models import Household
 from lotsen.households.services import HouseholdData, add_note, create_household
-from lotsen.households.vocab import EventKind, Source
+from lotsen.households.vocab import Source
 from lotsen.interest.services import (
     PRIVACY_VERSION,
     _guide_of,
     household_with_email,
     household_with_phone,
+    welcome_new_household,
 )
 from lotsen.privacy.consents import has_active_consent, record_consent
 from lotsen.privacy.models import ConsentHow, Purpose
@@ -213,16 +213,7 @@ def record_lead(
             )
             if created is not None:
                 created.append(household.id)
-            if same_phone is not None:
-                db.session.add(
-                    HouseholdEvent(
-                        household_id=household.id,
-                        kind=EventKind.POSSIBLE_DUPLICATE,
-                        data={"of_id": same_phone.id, "phone": lead.phone},
-                        at=now,
-                    )
-                )
-            apply_rule("first_contact", household, now)  # unless a coordinator switched it off
+            welcome_new_household(household, lead.phone, same_phone, now)
         _consents(household, lead, by, new=outcome == Outcome.NEW)
         _attend(event, household, by, now, new=outcome == Outcome.NEW)
         if lead.notes:

@@ -216,17 +216,26 @@ def new_household(
                 at=now,
             )
         )
+    welcome_new_household(household, submission.phone, same_phone, now)
+    return household, same_phone
+
+
+def welcome_new_household(
+    household: Household, phone: str | None, same_phone: Household | None, now: datetime
+) -> None:
+    """What a household made from a mover's own details gets (the form, an event sign-up, a
+    capture at the stand): a "possible duplicate" entry when another household has the same
+    phone number, and the first-contact rule (unless a coordinator switched it off)."""
     if same_phone is not None:
         db.session.add(
             HouseholdEvent(
                 household_id=household.id,
                 kind=EventKind.POSSIBLE_DUPLICATE,
-                data={"of_id": same_phone.id, "phone": submission.phone},
+                data={"of_id": same_phone.id, "phone": phone},
                 at=now,
             )
         )
-    apply_rule("first_contact", household, now)  # unless a coordinator switched it off
-    return household, same_phone
+    apply_rule("first_contact", household, now)
 
 
 def _notify_staff(
