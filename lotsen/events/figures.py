@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import True_
 
 from lotsen.access import aggregate_scope
 from lotsen.accounts.models import User
-from lotsen.events.models import Event, EventSignup, LeadCapture, event_municipality
+from lotsen.events.models import Event, EventSignup, LeadCapture, held_in
 from lotsen.events.vocab import SignupStatus
 from lotsen.extensions import db
 from lotsen.households.milestones import HouseholdMilestone as M
@@ -235,13 +235,7 @@ class Period:
         if self.kind:
             query = query.where(Event.kind == self.kind)
         if self.municipality:
-            query = query.where(
-                Event.id.in_(
-                    select(event_municipality.c.event_id).where(
-                        event_municipality.c.municipality_code == self.municipality
-                    )
-                )
-            )
+            query = query.where(held_in(self.municipality))
         return query
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -71,6 +72,13 @@ class Event(db.Model):
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.slug!r} {self.status}>"
+
+
+def held_in(code: str):
+    """SQL condition: the event is held for municipality ``code`` (one of its municipalities)."""
+    return Event.id.in_(
+        select(event_municipality.c.event_id).where(event_municipality.c.municipality_code == code)
+    )
 
 
 class EventSignup(db.Model):

@@ -17,7 +17,7 @@ from lotsen import clock
 from lotsen.access import event_manageable, household_visible
 from lotsen.accounts.models import Role, User
 from lotsen.audit import audit
-from lotsen.events.models import Event, EventSignup, event_municipality
+from lotsen.events.models import Event, EventSignup, held_in
 from lotsen.events.optin import notify_cancelled, notify_promoted
 from lotsen.events.signups import places_taken, promote_waiting
 from lotsen.events.vocab import HOLDS_PLACE, EventStatus, EventType, SignupStatus
@@ -238,13 +238,7 @@ def list_events(
     if filters.kind:
         stmt = stmt.where(Event.kind == filters.kind)
     if filters.municipality:
-        stmt = stmt.where(
-            Event.id.in_(
-                select(event_municipality.c.event_id).where(
-                    event_municipality.c.municipality_code == filters.municipality
-                )
-            )
-        )
+        stmt = stmt.where(held_in(filters.municipality))
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = db.session.execute(
         stmt.options(selectinload(Event.municipalities))
