@@ -166,6 +166,21 @@ def test_idle_session_times_out(client, region):
     assert client.get("/households").status_code == 302
 
 
+def test_activity_keeps_a_session_alive_and_moves_its_idle_clock_once_a_minute(
+    client, region, frozen
+):
+    login(client, region.norsjo_guide)
+    assert client.get("/households").status_code == 200  # (stores the form token)
+    again = client.get("/households")
+    assert again.status_code == 200
+    assert "Set-Cookie" not in again.headers  # seen moments ago: no new cookie to sign
+    frozen.shift(timedelta(minutes=20))
+    moved = client.get("/households")
+    assert moved.status_code == 200 and "Set-Cookie" in moved.headers
+    frozen.shift(timedelta(minutes=20))  # 40 minutes after the login, 20 after the last page
+    assert client.get("/households").status_code == 200
+
+
 def test_session_ends_after_absolute_limit_even_when_active(client, region):
     login(client, region.norsjo_guide)
     with client.session_transaction() as sess:
