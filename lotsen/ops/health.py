@@ -54,11 +54,11 @@ class JobHealth:
 # A cron trigger's next two runs after the moment they were worked out: (asked at, first,
 # second). The next run after any moment between "asked at" and "first" is "first" again,
 # so the banner on every coordinator's page asks APScheduler only after a planned run passed.
-_FIRE_TIMES: dict[str, tuple[datetime, datetime, datetime]] = {}
+_FIRE_TIMES: dict[int, tuple[datetime, datetime, datetime]] = {}
 
 
 def _next_runs(trigger, now: datetime) -> tuple[datetime, datetime]:
-    key = repr(trigger)
+    key = id(trigger)  # the triggers live as long as the process, in _PLANS
     known = _FIRE_TIMES.get(key)
     if known is not None and known[0] <= now <= known[1]:
         return known[1], known[2]
@@ -95,9 +95,21 @@ def _planned(config) -> dict:
     return _PLANS[key]
 
 
+# What the health figures read of each job's record, as plain rows (coordinators' pages ask
+# on every request).
+LEASES = select(
+    JobLease.name,
+    JobLease.last_run_at,
+    JobLease.last_outcome,
+    JobLease.last_error,
+    JobLease.last_ok_at,
+    JobLease.scheduled_since,
+)
+
+
 def job_health(config, now: datetime) -> list[JobHealth]:
     """Every planned job (as the scheduler process would plan it with this configuration)."""
-    rows = {row.name: row for row in db.session.scalars(select(JobLease))}
+    rows = {row.name: row for row in db.session.execute(LEASES)}
     result = []
     for name, trigger in _planned(config).items():
         row = rows.get(name)
