@@ -1,7 +1,8 @@
 """The daily pages as served: gunicorn, two sync workers, four clients at once.
 
 Seeds a throw-away database (20 000 households of one or two adults and children, 100 000
-contacts, 20 000 follow-ups), starts gunicorn (``-w 2``, sync workers, production config),
+contacts, 20 000 follow-ups), starts gunicorn (``-w 2``, sync workers, production config,
+the interpreter settings of deploy/lotsen-web.service: ``-OO`` and its bytecode cache),
 logs in over HTTP as a coordinator and as a guide, and drives each page with ``wrk`` (4
 connections) for 15 s after a warm-up. Every response is checked: status 200 and a text only
 the real page has (a redirect to the login page counts as an error). Prints p50/p99,
@@ -240,6 +241,20 @@ def seed(n: int) -> dict:
     }
 
 
+WARM_MODULES = ("gunicorn.app.wsgiapp", "gunicorn.workers.sync", "wsgi", "phonenumbers", "argon2")
+
+
+def service_environment() -> dict[str, str]:
+    """The interpreter settings of deploy/lotsen-web.service (its ``Environment=`` lines:
+    -OO, the bytecode cache), the cache directory here under instance/."""
+    env = {"PYTHONDONTWRITEBYTECODE": ""}  # a service has no such setting; a shell may
+    for line in (ROOT / "deploy" / "lotsen-web.service").read_text().splitlines():
+        if line.startswith("Environment="):
+            key, _, value = line.removeprefix("Environment=").partition("=")
+            env[key] = value.replace("/var/cache/lotsen", str(ROOT / "instance" / "cache"))
+    return env
+
+
 class Server:
     """gunicorn with production settings, and a sampler of its summed RSS."""
 
@@ -256,11 +271,13 @@ class Server:
             # (TOTP, required by default) is not what is measured here.
             "TOTP_REQUIRED_ROLES": "admin",
         }
-        # Bytecode compiled beforehand, as the deploy does (README, "Upgrades"): a worker that
-        # compiles Lotsen's modules from source at start keeps ~1.3 MB more.
+        env |= service_environment()
+        # What an earlier start of the service left in its bytecode cache: the modules a
+        # worker loads at start and those the measured pages load on first use.
         subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "compileall", "-q", "lotsen", "wsgi.py", "config.py"],
+            [sys.executable, "-c", f"import {', '.join(WARM_MODULES)}"],
             cwd=ROOT,
+            env=env,
             check=True,
         )
         self.log = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the server)
