@@ -300,6 +300,8 @@ class Server:
             stderr=subprocess.STDOUT,
         )
         self.peak_rss = 0
+        self._peak_lock = threading.Lock()
+        self._period = 0  # take_peak() starts a new one
         self._stop = threading.Event()
         self._wait_ready()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
@@ -349,10 +351,21 @@ class Server:
                 parts.append(f"{name} {m.rss / 2**20:.0f} ({m.shared / 2**20:.0f} file)")
         return " + ".join(parts)
 
+    def take_peak(self) -> float:
+        """The peak so far; the next one is counted from now."""
+        with self._peak_lock:
+            peak, self.peak_rss = self.peak_rss, 0
+            self._period += 1
+        return peak
+
     def _sample(self):
         while not self._stop.is_set():
             try:
-                self.peak_rss = max(self.peak_rss, self.rss_mb())
+                period = self._period
+                rss = self.rss_mb()
+                with self._peak_lock:  # a sample begun before take_peak() is not counted
+                    if period == self._period:
+                        self.peak_rss = max(self.peak_rss, rss)
             except psutil.NoSuchProcess:
                 return
             time.sleep(0.1)
@@ -478,7 +491,7 @@ def run(kind: str, n: int, seconds: int, warmup: int, per_page: int) -> dict:
             guide = login(base, f"guide{GUIDE_CODE}@bench.example")
             print(f"{kind}: RSS after start: {server.breakdown()} MB", file=sys.stderr)
             # A login hashes with Argon2 (64 MiB for a moment): its peak is reported apart.
-            login_peak, server.peak_rss = server.peak_rss, 0
+            login_peak = server.take_peak()
             pages = {
                 "list": (coordinator, ["/households"], "Familjen "),
                 "search": (coordinator, ["/households?q=bakker"], "Familjen Bakker"),
