@@ -1,7 +1,8 @@
 """The daily pages as served: gunicorn, two sync workers, four clients at once.
 
 Seeds a throw-away database (20 000 households of one or two adults and children, 100 000
-contacts, 20 000 follow-ups), starts gunicorn (``-w 2``, sync workers, production config),
+contacts, 20 000 follow-ups), starts gunicorn (``-w 2``, sync workers, production config,
+the interpreter settings of deploy/lotsen-web.service: ``-OO`` and its bytecode cache),
 logs in over HTTP as a coordinator and as a guide, and drives each page with ``wrk`` (4
 connections, each keeping the session cookie it is sent, as a browser does) for 15 s after a
 warm-up, while a thread keeps the job records fresh as a running scheduler would. Every
@@ -247,6 +248,20 @@ def seed(n: int) -> dict:
     }
 
 
+WARM_MODULES = ("gunicorn.app.wsgiapp", "gunicorn.workers.sync", "wsgi", "phonenumbers", "argon2")
+
+
+def service_environment() -> dict[str, str]:
+    """The interpreter settings of deploy/lotsen-web.service (its ``Environment=`` lines:
+    -OO, the bytecode cache), the cache directory here under instance/."""
+    env = {"PYTHONDONTWRITEBYTECODE": ""}  # a service has no such setting; a shell may
+    for line in (ROOT / "deploy" / "lotsen-web.service").read_text().splitlines():
+        if line.startswith("Environment="):
+            key, _, value = line.removeprefix("Environment=").partition("=")
+            env[key] = value.replace("/var/cache/lotsen", str(ROOT / "instance" / "cache"))
+    return env
+
+
 class Server:
     """gunicorn with production settings, and a sampler of its summed RSS."""
 
@@ -263,6 +278,15 @@ class Server:
             # (TOTP, required by default) is not what is measured here.
             "TOTP_REQUIRED_ROLES": "admin",
         }
+        env |= service_environment()
+        # What an earlier start of the service left in its bytecode cache: the modules a
+        # worker loads at start and those the measured pages load on first use.
+        subprocess.run(  # noqa: S603
+            [sys.executable, "-c", f"import {', '.join(WARM_MODULES)}"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         self.log = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the server)
         self.proc = subprocess.Popen(
             [
@@ -283,6 +307,8 @@ class Server:
             stderr=subprocess.STDOUT,
         )
         self.peak_rss = 0
+        self._peak_lock = threading.Lock()
+        self._period = 0  # take_peak() starts a new one
         self._stop = threading.Event()
         self._wait_ready()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
@@ -332,10 +358,21 @@ class Server:
                 parts.append(f"{name} {m.rss / 2**20:.0f} ({m.shared / 2**20:.0f} file)")
         return " + ".join(parts)
 
+    def take_peak(self) -> float:
+        """The peak so far; the next one is counted from now."""
+        with self._peak_lock:
+            peak, self.peak_rss = self.peak_rss, 0
+            self._period += 1
+        return peak
+
     def _sample(self):
         while not self._stop.is_set():
             try:
-                self.peak_rss = max(self.peak_rss, self.rss_mb())
+                period = self._period
+                rss = self.rss_mb()
+                with self._peak_lock:  # a sample begun before take_peak() is not counted
+                    if period == self._period:
+                        self.peak_rss = max(self.peak_rss, rss)
             except psutil.NoSuchProcess:
                 return
             time.sleep(0.1)
@@ -492,7 +529,7 @@ def run(kind: str, n: int, seconds: int, warmup: int, per_page: int) -> dict:
             guide = login(base, f"guide{GUIDE_CODE}@bench.example")
             print(f"{kind}: RSS after start: {server.breakdown()} MB", file=sys.stderr)
             # A login hashes with Argon2 (64 MiB for a moment): its peak is reported apart.
-            login_peak, server.peak_rss = server.peak_rss, 0
+            login_peak = server.take_peak()
             pages = {
                 "list": (coordinator, ["/households"], "Familjen "),
                 "search": (coordinator, ["/households?q=bakker"], "Familjen Bakker"),

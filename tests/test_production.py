@@ -125,6 +125,17 @@ def production_env(tree: Path, **extra) -> dict:
     return env
 
 
+def service_environment(tree: Path) -> dict:
+    """The web service's own settings (deploy/lotsen-web.service: -OO, a bytecode cache)."""
+    env = {}
+    for line in (tree / "deploy" / "lotsen-web.service").read_text().splitlines():
+        if line.startswith("Environment="):
+            key, _, value = line.removeprefix("Environment=").partition("=")
+            env[key] = value.replace("/var/cache/lotsen", str(tree / "cache"))
+    assert env["PYTHONOPTIMIZE"] == "2"
+    return env
+
+
 def test_the_readme_production_steps_serve_swedish_behind_a_proxy(tree):
     env = production_env(tree)
     assert not list(tree.glob("lotsen/translations/*/LC_MESSAGES/*.mo"))
@@ -143,7 +154,7 @@ def test_the_readme_production_steps_serve_swedish_behind_a_proxy(tree):
         process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
             cwd=tree,
-            env=env,
+            env=env | service_environment(tree),
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )

@@ -4,8 +4,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -18,14 +16,21 @@ from lotsen.regions.models import Municipality
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 
-_hasher = PasswordHasher()
+
+@cache
+def _hasher():
+    """Argon2 (with its cffi bindings, ~0.8 MB) on the first password a worker checks or
+    sets: most requests never do."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 @cache
 def _dummy_hash() -> str:
     """Verifying against this when the account does not exist keeps the timing the same.
     Made on first need: hashing takes 64 MiB for a moment, not worth paying at import."""
-    return _hasher.hash("not-a-real-password-just-for-timing")
+    return _hasher().hash("not-a-real-password-just-for-timing")
 
 
 class AccountError(ValueError):
@@ -41,7 +46,7 @@ def hash_password(password: str) -> str:
                 max=MAX_PASSWORD_LENGTH,
             )
         )
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def normalise_email(email: str) -> str:
@@ -133,8 +138,8 @@ def authenticate(email: str, password: str, ip: str) -> LoginResult:
     elif not user.active:
         result = LoginResult(None, "inactive")
     else:
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = _hasher.hash(password)
+        if _hasher().check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher().hash(password)
         user.last_login_at = now
         result = LoginResult(user, "ok")
     _record_attempt(email, ip, user, result.outcome, now)
@@ -171,8 +176,10 @@ def check_current_password(user: User, password: str, ip: str) -> LoginResult:
 
 
 def _verify(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -8,10 +8,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-import pyotp
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import select
 
@@ -22,12 +20,25 @@ from lotsen.audit.services import audit
 from lotsen.extensions import db
 
 ISSUER = "Lotsen"
-# Recovery codes are random (10 characters of 31: ~49 bits), not chosen by people, so
-# OWASP's minimum argon2id setting (19 MiB, 2 passes, 1 lane) is ample and keeps checking
-# ten of them at a login well under a second.
-_recovery_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 RECOVERY_CODES = 10
 DRIFT_STEPS = 1
+
+
+@cache
+def _recovery_hasher():
+    """Recovery codes are random (10 characters of 31: ~49 bits), not chosen by people, so
+    OWASP's minimum argon2id setting (19 MiB, 2 passes, 1 lane) is ample and keeps checking
+    ten of them at a login well under a second. Argon2 and pyotp load on first use, like the
+    password hasher (``services._hasher``): most requests are not a login."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+
+
+def _totp(secret: str):
+    import pyotp
+
+    return pyotp.TOTP(secret)
 
 
 def required_for(user: User) -> bool:
@@ -39,11 +50,13 @@ def required_for(user: User) -> bool:
 
 
 def new_secret() -> str:
+    import pyotp
+
     return pyotp.random_base32()
 
 
 def provisioning_uri(user: User, secret: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    return _totp(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
 def qr_svg(uri: str, title: str) -> str:
@@ -55,7 +68,7 @@ def qr_svg(uri: str, title: str) -> str:
 
 def _step_of(secret: str, code: str, now: datetime, after: int | None) -> tuple[int | None, bool]:
     """(the matching time step, whether it was used before) for ``code``."""
-    totp = pyotp.TOTP(secret)
+    totp = _totp(secret)
     current = totp.timecode(now)
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
@@ -64,8 +77,10 @@ def _step_of(secret: str, code: str, now: datetime, after: int | None) -> tuple[
 
 
 def _recovery_matches(code_hash: str, code: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _recovery_hasher.verify(code_hash, code)
+        return _recovery_hasher().verify(code_hash, code)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -124,7 +139,7 @@ def _new_recovery_codes(user: User, now: datetime) -> list[str]:
     codes = ["".join(secrets.choice(alphabet) for _ in range(10)) for _ in range(RECOVERY_CODES)]
     for code in codes:
         db.session.add(
-            RecoveryCode(user_id=user.id, code_hash=_recovery_hasher.hash(code), created_at=now)
+            RecoveryCode(user_id=user.id, code_hash=_recovery_hasher().hash(code), created_at=now)
         )
     return [f"{c[:5]}-{c[5:]}" for c in codes]
 

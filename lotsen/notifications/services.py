@@ -8,16 +8,10 @@ claimed until ``claimed_until``; then any sender takes them again.
 """
 
 import logging
-import smtplib
-import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import policy
-from email.header import Header
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import parseaddr
 
 from flask import current_app
 from sqlalchemy import Row, func, or_, select, update
@@ -32,9 +26,6 @@ from lotsen.notifications.models import OutboxMessage, OutboxStatus
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BACKOFF = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600)  # seconds after attempt n
-# RFC 5322/5321 on the wire: CRLF line ends (a strict server refuses bare LF as one endless
-# line), the compat32 rules that MIMEText was built with otherwise.
-WIRE = policy.compat32.clone(linesep="\r\n")
 
 
 @dataclass
@@ -137,69 +128,6 @@ def claim(now: datetime, limit: int) -> list[Row]:
     return rows
 
 
-def _address(name: str | None, address: str) -> str:
-    """``Name <address>``, the name encoded (RFC 2047) when it is not ASCII."""
-    return formataddr((name, address), charset="utf-8") if name else address
-
-
-def _attachment(part: dict) -> MIMEText:
-    """A text attachment; ``content_type`` may carry parameters (``text/calendar;
-    method=PUBLISH``)."""
-    main, *params = (p.strip() for p in part["content_type"].split(";"))
-    subtype = main.split("/", 1)[1]
-    mime = MIMEText(part["content"], subtype, "utf-8")
-    for param in params:
-        key, _, value = param.partition("=")
-        mime.set_param(key.strip(), value.strip())
-    mime.set_param("name", part["filename"])
-    mime.add_header("Content-Disposition", "attachment", filename=part["filename"])
-    return mime
-
-
-def _email(message: Row) -> bytes:
-    # email.mime with an explicit charset: four times faster than EmailMessage here.
-    cfg = current_app.config
-    text = MIMEText(message.body, "plain", "utf-8")
-    attachments = getattr(message, "attachments", None)
-    if attachments:
-        email = MIMEMultipart("mixed")
-        email.attach(text)
-        for part in attachments:
-            email.attach(_attachment(part))
-    else:
-        email = text
-    email["From"] = _address(*parseaddr(cfg["MAIL_FROM"]))
-    email["To"] = _address(getattr(message, "to_name", None), message.to_address)
-    email["Subject"] = Header(message.subject, "utf-8")
-    email["Date"] = formatdate(localtime=False)
-    # The same message always has the same id, so a mail client shows a resent copy once.
-    domain = cfg["MAIL_FROM"].rpartition("@")[2].strip("> ") or "lotsen.local"
-    email["Message-ID"] = f"<lotsen-outbox-{message.id}@{domain}>"
-    email["X-Lotsen-Key"] = message.dedup_key
-    for name, value in (getattr(message, "headers", None) or {}).items():
-        email[name] = value
-    return email.as_bytes(policy=WIRE)
-
-
-def smtp_connection() -> smtplib.SMTP:
-    cfg = current_app.config
-    timeout = cfg["MAIL_TIMEOUT"]
-    if cfg["MAIL_USE_SSL"]:
-        conn = smtplib.SMTP_SSL(
-            cfg["MAIL_SERVER"],
-            cfg["MAIL_PORT"],
-            timeout=timeout,
-            context=ssl.create_default_context(),
-        )
-    else:
-        conn = smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=timeout)
-        if cfg["MAIL_USE_TLS"]:
-            conn.starttls(context=ssl.create_default_context())
-    if cfg["MAIL_USERNAME"]:
-        conn.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
-    return conn
-
-
 def _record(message: Row, now: datetime, error: str | None) -> None:
     """Store one attempt's outcome in its own short transaction."""
     values = {"claimed_until": None, "claimed_by": None}
@@ -228,6 +156,11 @@ def dispatch_outbox(now: datetime) -> dict:
     ``now`` is when the run started; a long run claims each batch at the time that has
     passed since, so a claim made ten minutes into the run holds for its full
     ``OUTBOX_CLAIM_SECONDS`` and no other sender takes the message meanwhile."""
+    # Only the scheduler process sends: web workers do not load smtplib and email.mime.
+    from smtplib import SMTPException
+
+    from lotsen.notifications.wire import email_bytes, smtp_connection
+
     batch = current_app.config["OUTBOX_BATCH"]
     started = time.monotonic()
 
@@ -238,7 +171,7 @@ def dispatch_outbox(now: datetime) -> dict:
     while messages := claim(at(), batch):
         try:
             conn = smtp_connection()
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, SMTPException) as exc:
             log.warning("SMTP unreachable: %s", exc)
             for m in messages:
                 _record(m, now, f"SMTP unreachable: {exc}")
@@ -247,8 +180,8 @@ def dispatch_outbox(now: datetime) -> dict:
             sender = parseaddr(current_app.config["MAIL_FROM"])[1]
             for m in messages:
                 try:
-                    conn.sendmail(sender, [m.to_address], _email(m))
-                except (OSError, smtplib.SMTPException) as exc:
+                    conn.sendmail(sender, [m.to_address], email_bytes(m))
+                except (OSError, SMTPException) as exc:
                     _record(m, now, str(exc))
                     failed += 1
                 else:
@@ -257,7 +190,7 @@ def dispatch_outbox(now: datetime) -> dict:
         finally:
             try:
                 conn.quit()
-            except (OSError, smtplib.SMTPException):
+            except (OSError, SMTPException):
                 conn.close()
     return {"sent": sent, "failed": failed}
 
