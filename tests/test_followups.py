@@ -2,6 +2,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from flask import render_template_string
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -9,6 +10,7 @@ from lotsen import clock
 from lotsen.contacts.models import Contact
 from lotsen.contacts.services import log_contact
 from lotsen.extensions import db
+from lotsen.followups.forms import action_forms
 from lotsen.followups.models import FollowUp
 from lotsen.followups.rules import evaluate_rules, save_rule
 from lotsen.followups.services import create_followup, due_counts, overdue_by_guide
@@ -99,6 +101,27 @@ def test_my_day_shows_overdue_today_and_this_week_with_last_contact(client, regi
     nav = page[page.index("<nav") : page.index("</nav>")]
     assert re.search(r"1\W*försenade", re.sub(r"<[^>]+>", " ", nav))
     assert re.search(r"1\W*idag", re.sub(r"<[^>]+>", " ", nav))
+
+
+def test_my_day_draws_each_follow_ups_actions_as_the_macro_does(app, client, region, day):
+    """My day fills the macro's markup in per follow-up (lotsen/followups/actions.py): the
+    same HTML as the macro's own, for a title that needs escaping and with or without time."""
+    day["week"].title = "<b>\"Boka\" & 'besök'</b>"
+    day["week"].due_time = time(9, 5)
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    page = client.get("/my-day").get_data(as_text=True)
+    token = re.compile(r'name="csrf_token" value="[^"]*"')
+    macro = (
+        '{% from "followups/_actions.html" import followup_actions with context %}'
+        "{{ followup_actions(f, '/my-day', action_forms(f)) }}"
+    )
+    with app.test_request_context("/my-day"):
+        for f in (day["late"], day["today"], day["week"]):
+            html = render_template_string(macro, f=f, action_forms=action_forms)
+            assert token.sub("", html) in token.sub("", page), f.title
+    assert "&lt;b&gt;&#34;Boka&#34; &amp; &#39;besök&#39;&lt;/b&gt;" in page
+    assert 'value="09:05"' in page
 
 
 def test_coordinator_sees_every_guides_overdue_count(client, region, day):
