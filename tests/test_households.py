@@ -8,6 +8,8 @@ from sqlalchemy import func, select, text
 
 from lotsen.accounts.models import Role
 from lotsen.extensions import db
+from lotsen.households import listing as household_listing
+from lotsen.households.listing import filter_row
 from lotsen.households.models import Household, HouseholdEvent, Person, StageChange
 from lotsen.households.pages import filter_form, filters_of
 from lotsen.households.queries import list_households
@@ -484,6 +486,29 @@ def test_list_rows_are_drawn_as_the_template_drew_them(app, client, region, loca
     assert "&lt;b&gt;&#34;Bakker&#34; &amp; &#39;Zoon&#39;&lt;/b&gt;" in client.get(
         "/households"
     ).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "q=%3Cscript%3E%22%27%26+&tag=%3Cb%3E&stale_days=+010",
+        "q=++bakker++&stage=contacted&stage=new&sort=name&guide=&municipality=none",
+        "stale_days=abc&q=" + "x" * 201,  # errors: drawn directly
+        "source=event&sort=-last_contact&page=2",
+    ],
+)
+def test_filter_row_drawn_once_shows_this_requests_values(app, region, query):
+    """The filter row is kept per language, options and chosen options (listing.py); what
+    was typed is put in per request: the same HTML as drawing it anew."""
+    for _ in range(2):  # the second time from the kept markup
+        with app.test_request_context(f"/households?{query}"):
+            flask_login.login_user(region.coordinator)
+            form = filter_form()
+            form.validate()
+            assert str(filter_row(form)) == str(household_listing._draw(form))
+            if "bakker" in query:
+                assert 'value="bakker"' in filter_row(form)
 
 
 def test_a_double_click_registers_one_household(client, region):

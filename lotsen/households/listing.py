@@ -7,9 +7,15 @@ texts and the date format are looked up once per page and each value is escaped 
 The markup is the template's (templates/households/index.html) as it was, byte for byte
 (tests/test_households.py compares them)."""
 
+import re
+
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
 
+from lotsen.form_html import kept_field, render_field
+from lotsen.households.forms import HouseholdFilterForm
 from lotsen.households.queries import ListRow
 from lotsen.households.vocab import label
 from lotsen.i18n import local_dates
@@ -56,3 +62,54 @@ def table_rows(rows: list[ListRow]) -> Markup:
 def _text(message: str) -> Markup:
     """A text of the catalog as the templates take it: as markup (lotsen/i18n.py)."""
     return Markup(_(message))  # noqa: S704  (a catalog text, as in every template)
+
+
+# -- the filters --------------------------------------------------------------------------
+
+# (name, class) of the fields in the filter row, in order
+FILTER_ROW = (
+    ("q", "wide"),
+    ("stage", ""),
+    ("municipality", ""),
+    ("guide", ""),
+    ("source", ""),
+    ("tag", ""),
+    ("stale_days", ""),
+    ("sort", ""),
+)
+TYPED = ("q", "tag", "stale_days")  # what a person typed: put in per request
+_MARKS = {name: f"\ue000{name}\ue000" for name in TYPED}
+_field = kept_field(render_field)
+_filter_rows: dict = {}
+
+
+def filter_row(form: HouseholdFilterForm) -> Markup:
+    """The filter row's fields, as the form macro draws them (lotsen/form_html.py). Without
+    errors it is drawn once per language, option lists and chosen options, with marks for
+    the typed values, which are put in per request, escaped as WTForms escapes them."""
+    if form.errors:
+        return _draw(form)
+    selects = tuple(tuple(form[name].raw_data or ()) for name, _ in FILTER_ROW if name not in TYPED)
+    key = (str(get_locale()), form.options_key, selects)
+    pieces = _filter_rows.get(key)
+    if pieces is None:
+        marked = MultiDict(
+            [(name, value) for name, _ in FILTER_ROW for value in form[name].raw_data or ()]
+        )
+        for name, mark in _MARKS.items():
+            marked.setlist(name, [mark])
+        html = _draw(HouseholdFilterForm(marked, **form.options))
+        pieces = tuple(re.split("(" + "|".join(_MARKS.values()) + ")", html))
+        if len(_filter_rows) >= 256:
+            _filter_rows.clear()
+        _filter_rows[key] = pieces
+    values = {mark: str(escape(form[name]._value())) for name, mark in _MARKS.items()}
+    html = "".join([values.get(piece, piece) for piece in pieces])
+    return Markup(html)  # noqa: S704  (WTForms' markup, the values escaped)
+
+
+def _draw(form: HouseholdFilterForm) -> Markup:
+    hint = _text("Name, e-mail, phone or notes")
+    return Markup("\n    ").join(
+        _field(form[name], class_, hint if name == "q" else None) for name, class_ in FILTER_ROW
+    )

@@ -48,7 +48,6 @@ from lotsen.households.forms import (
     NoteForm,
     StageForm,
 )
-from lotsen.households.listing import table_rows
 from lotsen.households.merge import possible_duplicates
 from lotsen.households.models import Household, HouseholdShare
 from lotsen.households.queries import Filters, list_households
@@ -258,6 +257,4 @@ def render_list(status: int = 200, **forms):
         per_page=current_app.config["HOUSEHOLDS_PER_PAGE"],
     )
     forms.setdefault("bulk_form", BulkFollowUpForm(formdata=None))
-    return render_template(
-        "households/index.html", form=form, page=page, table_rows=table_rows, **forms
-    ), status
+    return render_template("households/index.html", form=form, page=page, **forms), status
