@@ -124,6 +124,24 @@ def test_my_day_draws_each_follow_ups_actions_as_the_macro_does(app, client, reg
     assert 'value="09:05"' in page
 
 
+def test_my_day_needs_a_fixed_number_of_queries(client, region, day, count_queries):
+    login(client, region.norsjo_guide)
+    client.get("/my-day")  # reference data is read once per process
+
+    def statements():
+        with count_queries() as queries:
+            assert client.get("/my-day").status_code == 200
+        return len(queries)
+
+    few = statements()
+    for i in range(5):
+        h = factories.household(guide=region.norsjo_guide)
+        create_followup(h, due_on=today(), by=region.norsjo_guide, title=f"Ring {i}")
+    db.session.commit()
+    # user with scope, navigation counts, the follow-ups with their households' last contact
+    assert statements() == few <= 3
+
+
 def test_coordinator_sees_every_guides_overdue_count(client, region, day):
     counts = {user.name: (overdue, due) for user, overdue, due in overdue_by_guide(today())}
     assert counts["Anders Norsjö"] == (1, 1)
