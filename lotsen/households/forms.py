@@ -334,6 +334,11 @@ class HouseholdFilterForm(GetForm):
         for name, text in _filter_labels(locale).items():
             self[name].label.text = text
 
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """The fields' names in order: the query-string keys the list's links carry over."""
+        return tuple(self._fields)
+
 
 def _plain(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, str(text)) for value, text in pairs]

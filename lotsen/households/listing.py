@@ -9,8 +9,7 @@ The markup is the template's (templates/households/index.html) as it was, byte f
 
 import re
 
-from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import get_locale, get_translations
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
@@ -61,7 +60,7 @@ def table_rows(rows: list[ListRow]) -> Markup:
 
 def _text(message: str) -> Markup:
     """A text of the catalog as the templates take it: as markup (lotsen/i18n.py)."""
-    return Markup(_(message))  # noqa: S704  (a catalog text, as in every template)
+    return Markup(get_translations().ugettext(message))  # noqa: S704  (a catalog text)
 
 
 # -- the filters --------------------------------------------------------------------------
