@@ -161,9 +161,9 @@ def filter_conditions(f: Filters, per_row: bool = False) -> list:
 
 
 def list_households(user: User, f: Filters, page: int = 1, per_page: int = 50) -> Page:
-    stmt = household_query(user, f)
     offset = (page - 1) * per_page
     if f.q:
+        stmt = household_query(user, f)
         # Search first, then sort: as a fenced subquery (OFFSET 0) the planner takes the
         # text index and sorts the matches, instead of walking the sort index and testing
         # every household, which its fixed 2 % guess for prefix searches would make it do.
