@@ -1,6 +1,7 @@
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
+import flask_login
 import pytest
 from flask import render_template_string
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from lotsen.extensions import db
 from lotsen.followups.forms import action_forms
 from lotsen.followups.models import FollowUp
 from lotsen.followups.rules import evaluate_rules, save_rule
-from lotsen.followups.services import create_followup, due_counts, overdue_by_guide
+from lotsen.followups.services import create_followup, due_counts, my_day, overdue_by_guide
 from lotsen.households.services import change_stage, share_household
 from lotsen.households.vocab import Stage
 from lotsen.workdays import add_working_days, is_working_day
@@ -122,6 +123,39 @@ def test_my_day_draws_each_follow_ups_actions_as_the_macro_does(app, client, reg
             assert token.sub("", html) in token.sub("", page), f.title
     assert "&lt;b&gt;&#34;Boka&#34; &amp; &#39;besök&#39;&lt;/b&gt;" in page
     assert 'value="09:05"' in page
+
+
+# A line of my day as the template's loop wrote it before lotsen/followups/actions.py
+OLD_LINE = """{% set f = line %}<div class="day-line">
+        <p class="day-main"><a href="\
+{{ url_for('households.view', household_id=f.household_id) }}">{{ f.household_name }}</a>\
+ – {{ f.title }}</p>
+        <p class="muted">{{ _("Due") }} {{ f.due_on|date("medium") }}\
+{% if f.due_time %} {{ f.due_time.strftime("%H:%M") }}{% endif %}
+          · {{ _("Last contact") }}: {% if line.last_contact_at %}\
+{{ line.last_contact_at|date("medium") }}{% if line.last_contact_summary %} – \
+{{ line.last_contact_summary|truncate(90) }}{% endif %}{% else %}{{ _("never") }}{% endif %}</p>
+        {% if f.note %}<p class="pre">{{ f.note }}</p>{% endif %}
+      </div>"""
+
+
+def test_my_day_lines_are_drawn_as_the_template_drew_them(app, client, region, day):
+    g = region.norsjo_guide
+    day["week"].note = "<i>Ta med</i> & 'karta'"
+    day["week"].due_time = time(14, 30)
+    day["week"].household.name = '<b>"Vecka"</b>'
+    long = "Pratade länge om skolan, förskolan och fritidshemmet i byn " * 3
+    log_contact(day["today"].household, g, channel="phone", direction="in", summary=long)
+    db.session.commit()
+    login(client, g)
+    page = client.get("/my-day").get_data(as_text=True)
+    with app.test_request_context("/my-day"):
+        flask_login.login_user(g)
+        lines = [line for section in my_day(g, today()).values() for line in section]
+        assert len(lines) == 3
+        for line in lines:
+            assert render_template_string(OLD_LINE, line=line) in page, line.title
+    assert "...</p>" in page and 'class="pre"' in page and "14:30" in page
 
 
 def test_my_day_needs_a_fixed_number_of_queries(client, region, day, count_queries):

@@ -11,12 +11,14 @@ import re
 from datetime import date, time
 
 from flask import current_app
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_wtf.csrf import generate_csrf
+from jinja2.filters import do_truncate
 from markupsafe import Markup, escape
 
 from lotsen.followups.forms import RescheduleForm, action_forms
-from lotsen.i18n import page_translations
+from lotsen.i18n import local_dates, page_translations
+from lotsen.urls import id_url
 
 _ID = "987654321"  # an id no follow-up has (ids are digits: a marker that survives URLs)
 _TITLE = "\ue000title\ue000"  # private-use characters: nothing escapes or writes them
@@ -85,3 +87,43 @@ class FollowUpActions:
         }
         html = "".join([values.get(piece, piece) for piece in self.pieces])
         return Markup(html)  # noqa: S704  (the macro's markup; the values escaped above)
+
+
+class DayLines:
+    """``lines(line)``: a follow-up's line on "my day" (what, when, the last contact), as
+    templates/followups/my_day.html wrote it, with the page's texts, date format and
+    household link looked up once per page."""
+
+    def __init__(self):
+        translations = get_translations()
+        self.due, self.last, self.never = (
+            Markup(translations.ugettext(text))  # noqa: S704  (catalog texts, as in templates)
+            for text in ("Due", "Last contact", "never")
+        )
+        self.date = local_dates("medium")
+        self.household_url = id_url("households.view", "household_id")
+        self.env = current_app.jinja_env
+
+    def __call__(self, line) -> Markup:
+        e = escape
+        when = f"{e(self.date(line.due_on))}"
+        if line.due_time:
+            when += f" {e(line.due_time.strftime('%H:%M'))}"
+        if line.last_contact_at:
+            last = e(self.date(line.last_contact_at))
+            if line.last_contact_summary:
+                summary = do_truncate(self.env, line.last_contact_summary, 90)
+                last += Markup(" – ") + e(summary)
+        else:
+            last = self.never
+        note = f'<p class="pre">{e(line.note)}</p>' if line.note else ""
+        html = (
+            '<div class="day-line">\n'
+            f'        <p class="day-main"><a href="{e(self.household_url(line.household_id))}">'
+            f"{e(line.household_name)}</a> – {e(line.title)}</p>\n"
+            f'        <p class="muted">{self.due} {when}\n'
+            f"          · {self.last}: {last}</p>\n"
+            f"        {note}\n"
+            "      </div>"
+        )
+        return Markup(html)  # noqa: S704  (every value above is escaped)

@@ -16,7 +16,7 @@ from lotsen.accounts.models import Role, User
 from lotsen.contacts.services import log_contact
 from lotsen.extensions import db
 from lotsen.followups import panels  # noqa: F401  (adds the follow-up card to the household page)
-from lotsen.followups.actions import FollowUpActions
+from lotsen.followups.actions import DayLines, FollowUpActions
 from lotsen.followups.forms import (
     BulkFollowUpForm,
     CompleteForm,
@@ -78,6 +78,7 @@ def render_my_day(status: int = 200, failed_action=None):
         back=back,
         household_url=id_url("households.view", "household_id"),
         actions=FollowUpActions(back),
+        day_line=DayLines(),
         action_forms=action_forms,
         failed_action=failed_action,
     ), status
