@@ -7,16 +7,16 @@ The markup still comes from the macro alone; only what differs between follow-up
 title, date and time, the request's CSRF token) is put in per follow-up, escaped as the macro
 escapes it. A follow-up whose form failed is drawn by the macro itself, with its errors."""
 
-import re
 from datetime import date, time
 
 from flask import current_app
 from flask_babel import get_locale, get_translations
 from flask_wtf.csrf import generate_csrf
 from jinja2.filters import do_truncate
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from lotsen.followups.forms import RescheduleForm, action_forms
+from lotsen.form_html import escape_text
 from lotsen.i18n import local_dates, page_translations
 from lotsen.urls import id_url
 
@@ -25,7 +25,7 @@ _TITLE = "\ue000title\ue000"  # private-use characters: nothing escapes or write
 _DUE_ON = "\ue000due_on\ue000"
 _DUE_TIME = "\ue000due_time\ue000"
 _TOKEN = "\ue000csrf_token\ue000"  # noqa: S105  (a marker, not a secret)
-_MARKS = (_ID, _TITLE, _DUE_ON, _DUE_TIME, _TOKEN)
+_FIELDS = {"id": _ID, "title": _TITLE, "due_on": _DUE_ON, "due_time": _DUE_TIME, "token": _TOKEN}
 DATE_FORMAT = RescheduleForm.due_on.kwargs.get("format", "%Y-%m-%d")
 TIME_FORMAT = RescheduleForm.due_time.kwargs.get("format", "%H:%M")
 
@@ -49,43 +49,40 @@ class _MarkFollowUp:
     due_time = _MarkTime(1, 23)
 
 
-def _skeleton(back: str) -> tuple[str, ...]:
-    """The macro's markup for a marked follow-up, split at the marks (each mark its own
-    piece), once per language and ``back``."""
+def _skeleton(back: str) -> str:
+    """The macro's markup for a marked follow-up as a format string with a field for each
+    mark, once per language and ``back``."""
     key = (str(get_locale()), back)
-    pieces = _skeletons.get(key)
-    if pieces is None:
+    skeleton = _skeletons.get(key)
+    if skeleton is None:
         template = current_app.jinja_env.get_template("followups/_actions.html")
         module = template.make_module({**page_translations(), "csrf_token": lambda: _TOKEN})
         mark = _MarkFollowUp()
         html = str(module.followup_actions(mark, back, action_forms(mark)))
-        pieces = tuple(_split(html))
+        skeleton = html.replace("{", "{{").replace("}", "}}")
+        for name, value in _FIELDS.items():
+            skeleton = skeleton.replace(value, "{" + name + "}")
         if len(_skeletons) >= 64:  # ``back`` of household pages: one per household
             _skeletons.clear()
-        _skeletons[key] = pieces
-    return pieces
-
-
-def _split(html: str) -> list[str]:
-    return re.split("(" + "|".join(map(re.escape, _MARKS)) + ")", html)
+        _skeletons[key] = skeleton
+    return skeleton
 
 
 class FollowUpActions:
     """``actions(followup)``: the follow-up's action forms for this request's page."""
 
     def __init__(self, back: str):
-        self.pieces = _skeleton(back)
-        self.token = generate_csrf()
+        self.skeleton = _skeleton(back)
+        self.token = escape_text(generate_csrf())
 
     def __call__(self, followup) -> Markup:
-        values = {
-            _ID: str(followup.id),
-            _TITLE: str(escape(followup.title)),
-            _DUE_ON: followup.due_on.strftime(DATE_FORMAT) if followup.due_on else "",
-            _DUE_TIME: followup.due_time.strftime(TIME_FORMAT) if followup.due_time else "",
-            _TOKEN: str(escape(self.token)),
-        }
-        html = "".join([values.get(piece, piece) for piece in self.pieces])
+        html = self.skeleton.format(
+            id=int(followup.id),
+            title=escape_text(followup.title),
+            due_on=followup.due_on.strftime(DATE_FORMAT) if followup.due_on else "",
+            due_time=followup.due_time.strftime(TIME_FORMAT) if followup.due_time else "",
+            token=self.token,
+        )
         return Markup(html)  # noqa: S704  (the macro's markup; the values escaped above)
 
 
@@ -105,7 +102,7 @@ class DayLines:
         self.env = current_app.jinja_env
 
     def __call__(self, line) -> Markup:
-        e = escape
+        e = escape_text
         when = f"{e(self.date(line.due_on))}"
         if line.due_time:
             when += f" {e(line.due_time.strftime('%H:%M'))}"
@@ -113,7 +110,7 @@ class DayLines:
             last = e(self.date(line.last_contact_at))
             if line.last_contact_summary:
                 summary = do_truncate(self.env, line.last_contact_summary, 90)
-                last += Markup(" – ") + e(summary)
+                last += f" – {e(summary)}"
         else:
             last = self.never
         note = f'<p class="pre">{e(line.note)}</p>' if line.note else ""

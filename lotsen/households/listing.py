@@ -13,6 +13,7 @@ from flask_babel import get_locale, get_translations
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
+from lotsen.form_html import escape_text as _e
 from lotsen.form_html import kept_field, render_field
 from lotsen.households.forms import HouseholdFilterForm
 from lotsen.households.queries import ListRow
@@ -57,15 +58,6 @@ def table_rows(rows: list[ListRow]) -> Markup:
             "    </tr>\n  "
         )
     return Markup("".join(html))  # noqa: S704  (every value above is escaped)
-
-
-# markupsafe's escape as one C call on a plain string (no Markup made for each value)
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
-
-
-def _e(text: str) -> str:
-    """``escape(text)`` for a plain string (never markup: that would be escaped twice)."""
-    return text.translate(_ESCAPES)
 
 
 def _text(message: str) -> Markup:
