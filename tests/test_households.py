@@ -283,6 +283,24 @@ def test_coordinator_lists_all_and_the_regional_inbox(client, listing):
     assert names(client, municipality=factories.NORSJO) == {"Alfa", "Beta", "Gamma"}
 
 
+def test_the_list_follows_the_scope_and_the_clock_of_each_request(client, listing):
+    """The unfiltered and stale lists' statements are kept per scope (queries._plain_list):
+    a changed scope and each request's own moment still decide what is listed and counted."""
+    guide = listing.norsjo_guide
+    login(client, guide)
+    assert names(client) == {"Alfa", "Beta", "Gamma"}
+    assert names(client, stale_days="30") == {"Beta", "Gamma"}
+    assert names(client, stale_days="60") == {"Gamma"}
+    guide.municipality_code = factories.MALA  # Norsjö's households not any more, Malå's now
+    db.session.commit()
+    assert names(client) == {"Alfa", "Beta", "Gamma", "Delta"}  # Alfa and Beta: their guide
+    assert 'role="status">4 hushåll<' in client.get("/households").get_data(as_text=True)
+    assert names(client, stale_days="30", sort="last_contact") == {"Beta", "Gamma"}
+    guide.municipality_code = None
+    db.session.commit()
+    assert names(client) == {"Alfa", "Beta"}
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
