@@ -5,7 +5,10 @@ Drawn for each follow-up, the macro built four URLs and two forms of WTForms for
 Python calls for the URLs alone): "my day" with 40 follow-ups spent most of its time there.
 The markup still comes from the macro alone; only what differs between follow-ups (its id,
 title, date and time, the request's CSRF token) is put in per follow-up, escaped as the macro
-escapes it. A follow-up whose form failed is drawn by the macro itself, with its errors."""
+escapes it. A follow-up whose form failed is drawn by the macro itself, with its errors.
+Its line above the forms (``DayLines``) is drawn here too, with the page's texts, date format
+and household link looked up once (``tests/test_followups.py`` compares both with the
+templates' own drawing)."""
 
 from datetime import date, time
 
@@ -87,7 +90,7 @@ class FollowUpActions:
 
 
 class DayLines:
-    """``lines(line)``: a follow-up's line on "my day" (what, when, the last contact), as
+    """``day_line(line)``: a follow-up's line on "my day" (what, when, the last contact), as
     templates/followups/my_day.html wrote it, with the page's texts, date format and
     household link looked up once per page."""
 
