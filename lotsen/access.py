@@ -88,6 +88,12 @@ def _codes(user: User) -> tuple[str, ...]:
     return tuple(sorted(user.municipality_codes))
 
 
+def scope_key(user: User) -> tuple:
+    """Everything the scope rule reads from ``user`` (read afresh on every request): a key
+    for statements built once per scope, which a changed scope misses at once."""
+    return (user.role, user.id, _codes(user))
+
+
 # The scope conditions are built once per guide and set of municipalities (both read afresh
 # from the database on every request, so a changed scope gives a new condition at once):
 # building one costs more than running it, and SQL expressions can be shared by statements.

@@ -33,6 +33,16 @@ def html_params(**kwargs) -> Markup:
     return Markup(" ".join(params))  # noqa: S704  (every key and value escaped above)
 
 
+# markupsafe's five entities, for ``escape_text``
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
+
+
+def escape_text(text: str) -> str:
+    """``str(escape(text))`` for a plain string, in one C call (no ``Markup`` made): for
+    pages that escape a value or ten per row. Never for markup, which it escapes again."""
+    return text.translate(_ESCAPES)
+
+
 # Every widget of WTForms finds it under these names.
 widget_core.html_params = widgets.html_params = html_params
 widget_core.Input.html_params = widget_core.Button.html_params = staticmethod(html_params)

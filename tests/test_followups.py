@@ -1,7 +1,9 @@
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
+import flask_login
 import pytest
+from flask import render_template_string
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -9,9 +11,10 @@ from lotsen import clock
 from lotsen.contacts.models import Contact
 from lotsen.contacts.services import log_contact
 from lotsen.extensions import db
+from lotsen.followups.forms import action_forms
 from lotsen.followups.models import FollowUp
 from lotsen.followups.rules import evaluate_rules, save_rule
-from lotsen.followups.services import create_followup, due_counts, overdue_by_guide
+from lotsen.followups.services import create_followup, due_counts, my_day, overdue_by_guide
 from lotsen.households.services import change_stage, share_household
 from lotsen.households.vocab import Stage
 from lotsen.workdays import add_working_days, is_working_day
@@ -99,6 +102,78 @@ def test_my_day_shows_overdue_today_and_this_week_with_last_contact(client, regi
     nav = page[page.index("<nav") : page.index("</nav>")]
     assert re.search(r"1\W*försenade", re.sub(r"<[^>]+>", " ", nav))
     assert re.search(r"1\W*idag", re.sub(r"<[^>]+>", " ", nav))
+
+
+def test_my_day_draws_each_follow_ups_actions_as_the_macro_does(app, client, region, day):
+    """My day fills the macro's markup in per follow-up (lotsen/followups/actions.py): the
+    same HTML as the macro's own, for a title that needs escaping and with or without time."""
+    day["week"].title = "<b>\"Boka\" & 'besök'</b>"
+    day["week"].due_time = time(9, 5)
+    db.session.commit()
+    login(client, region.norsjo_guide)
+    page = client.get("/my-day").get_data(as_text=True)
+    token = re.compile(r'name="csrf_token" value="[^"]*"')
+    macro = (
+        '{% from "followups/_actions.html" import followup_actions with context %}'
+        "{{ followup_actions(f, '/my-day', action_forms(f)) }}"
+    )
+    with app.test_request_context("/my-day"):
+        for f in (day["late"], day["today"], day["week"]):
+            html = render_template_string(macro, f=f, action_forms=action_forms)
+            assert token.sub("", html) in token.sub("", page), f.title
+    assert "&lt;b&gt;&#34;Boka&#34; &amp; &#39;besök&#39;&lt;/b&gt;" in page
+    assert 'value="09:05"' in page
+
+
+# A line of my day as the template's loop wrote it before lotsen/followups/actions.py
+OLD_LINE = """{% set f = line %}<div class="day-line">
+        <p class="day-main"><a href="\
+{{ url_for('households.view', household_id=f.household_id) }}">{{ f.household_name }}</a>\
+ – {{ f.title }}</p>
+        <p class="muted">{{ _("Due") }} {{ f.due_on|date("medium") }}\
+{% if f.due_time %} {{ f.due_time.strftime("%H:%M") }}{% endif %}
+          · {{ _("Last contact") }}: {% if line.last_contact_at %}\
+{{ line.last_contact_at|date("medium") }}{% if line.last_contact_summary %} – \
+{{ line.last_contact_summary|truncate(90) }}{% endif %}{% else %}{{ _("never") }}{% endif %}</p>
+        {% if f.note %}<p class="pre">{{ f.note }}</p>{% endif %}
+      </div>"""
+
+
+def test_my_day_lines_are_drawn_as_the_template_drew_them(app, client, region, day):
+    g = region.norsjo_guide
+    day["week"].note = "<i>Ta med</i> & 'karta'"
+    day["week"].due_time = time(14, 30)
+    day["week"].household.name = '<b>"Vecka"</b>'
+    long = "Pratade länge om skolan, förskolan och fritidshemmet i byn " * 3
+    log_contact(day["today"].household, g, channel="phone", direction="in", summary=long)
+    db.session.commit()
+    login(client, g)
+    page = client.get("/my-day").get_data(as_text=True)
+    with app.test_request_context("/my-day"):
+        flask_login.login_user(g)
+        lines = [line for section in my_day(g, today()).values() for line in section]
+        assert len(lines) == 3
+        for line in lines:
+            assert render_template_string(OLD_LINE, line=line) in page, line.title
+    assert "...</p>" in page and 'class="pre"' in page and "14:30" in page
+
+
+def test_my_day_needs_a_fixed_number_of_queries(client, region, day, count_queries):
+    login(client, region.norsjo_guide)
+    client.get("/my-day")  # reference data is read once per process
+
+    def statements():
+        with count_queries() as queries:
+            assert client.get("/my-day").status_code == 200
+        return len(queries)
+
+    few = statements()
+    for i in range(5):
+        h = factories.household(guide=region.norsjo_guide)
+        create_followup(h, due_on=today(), by=region.norsjo_guide, title=f"Ring {i}")
+    db.session.commit()
+    # user with scope, navigation counts, the follow-ups with their households' last contact
+    assert statements() == few <= 3
 
 
 def test_coordinator_sees_every_guides_overdue_count(client, region, day):

@@ -1,12 +1,18 @@
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+import flask_login
 import pytest
+from flask import render_template_string
 from sqlalchemy import func, select, text
 
 from lotsen.accounts.models import Role
 from lotsen.extensions import db
+from lotsen.households import listing as household_listing
+from lotsen.households.listing import filter_row
 from lotsen.households.models import Household, HouseholdEvent, Person, StageChange
+from lotsen.households.pages import filter_form, filters_of
+from lotsen.households.queries import list_households
 from lotsen.households.services import change_stage
 from lotsen.households.vocab import Stage
 from tests import factories
@@ -277,6 +283,24 @@ def test_coordinator_lists_all_and_the_regional_inbox(client, listing):
     assert names(client, municipality=factories.NORSJO) == {"Alfa", "Beta", "Gamma"}
 
 
+def test_the_list_follows_the_scope_and_the_clock_of_each_request(client, listing):
+    """The unfiltered and stale lists' statements are kept per scope (queries._plain_list):
+    a changed scope and each request's own moment still decide what is listed and counted."""
+    guide = listing.norsjo_guide
+    login(client, guide)
+    assert names(client) == {"Alfa", "Beta", "Gamma"}
+    assert names(client, stale_days="30") == {"Beta", "Gamma"}
+    assert names(client, stale_days="60") == {"Gamma"}
+    guide.municipality_code = factories.MALA  # Norsjö's households not any more, Malå's now
+    db.session.commit()
+    assert names(client) == {"Alfa", "Beta", "Gamma", "Delta"}  # Alfa and Beta: their guide
+    assert 'role="status">4 hushåll<' in client.get("/households").get_data(as_text=True)
+    assert names(client, stale_days="30", sort="last_contact") == {"Beta", "Gamma"}
+    guide.municipality_code = None
+    db.session.commit()
+    assert names(client) == {"Alfa", "Beta"}
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -428,6 +452,81 @@ def test_list_and_page_need_a_fixed_number_of_queries(client, region, count_quer
     # "Who has accessed" panel, + the consents card, + the events card (sign-ups and the
     # events open to it: one query)
     assert large[0] <= 5 and large[1] <= 5 and large[2] <= 16
+
+
+# The list's rows as the template's loop drew them before lotsen/households/listing.py
+OLD_ROWS = """{% set last_label, next_label = _("Last contact"), _("Next follow-up") %}
+  {%- set never, not_sure, short_date = _("Never"), _("Not sure yet"), local_dates("short") %}
+  {% for h in page.items %}
+    <tr>
+      <td><a href="{{ url_for('households.view', household_id=h.id) }}">{{ h.name }}</a>\
+{% if h.country %} <span class="muted">({{ h.country }})</span>{% endif %}</td>
+      <td><span class="stage stage-{{ h.stage }}">{{ label(h.stage) }}</span></td>
+      <td>{{ h.municipality_name or not_sure }}</td>
+      <td class="wide-only">{{ h.guide_name or "–" }}</td>
+      <td class="num wide-only">{{ h.adults }}</td>
+      <td class="num wide-only">{{ h.children }}</td>
+      <td data-label="{{ last_label }}">\
+{{ short_date(h.last_contact_at) if h.last_contact_at else never }}</td>
+      <td data-label="{{ next_label }}">\
+{{ short_date(h.next_due_on) if h.next_due_on else "–" }}</td>
+      <td class="wide-only">{% for t in h.tags %}<span class="tag">{{ t }}</span> {% endfor %}</td>
+    </tr>
+  {% else %}
+    <tr><td colspan="9">{{ _("No households match.") }}</td></tr>
+  {% endfor %}
+  </tbody>"""
+
+
+@pytest.mark.parametrize("locale", ["sv", "en"])
+def test_list_rows_are_drawn_as_the_template_drew_them(app, client, region, locale):
+    hostile = "<b>\"Bakker\" & 'Zoon'</b>"
+    region.coordinator.locale = locale
+    factories.household(guide=region.norsjo_guide, name=hostile, tags=["<i>", "a&b"])
+    factories.household(municipality=None, name="Familjen Ingen", country=None, persons=[])
+    with_contact = factories.household(guide=region.mala_guide, municipality=factories.MALA)
+    from lotsen.contacts.services import log_contact
+    from lotsen.followups.services import create_followup
+
+    log_contact(with_contact, region.mala_guide, channel="phone", direction="out", summary="x")
+    create_followup(with_contact, due_on=date(2027, 3, 4), by=region.mala_guide, title="t")
+    db.session.commit()
+    login(client, region.coordinator)
+    for url in ("/households", "/households?q=zzzz"):
+        page = client.get(url).get_data(as_text=True)
+        drawn = page[page.index("<tbody>") + len("<tbody>\n  ") :]
+        drawn = drawn[: drawn.index("</tbody>") + len("</tbody>")]
+        with app.test_request_context(url):
+            flask_login.login_user(region.coordinator)
+            rows = list_households(region.coordinator, filters_of(filter_form()), per_page=25)
+            old = render_template_string(OLD_ROWS, page=rows)
+        assert drawn == old
+    assert "&lt;b&gt;&#34;Bakker&#34; &amp; &#39;Zoon&#39;&lt;/b&gt;" in client.get(
+        "/households"
+    ).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "q=%3Cscript%3E%22%27%26+&tag=%3Cb%3E&stale_days=+010",
+        "q=++bakker++&stage=contacted&stage=new&sort=name&guide=&municipality=none",
+        "stale_days=abc&q=" + "x" * 201,  # errors: drawn directly
+        "source=event&sort=-last_contact&page=2",
+    ],
+)
+def test_filter_row_drawn_once_shows_this_requests_values(app, region, query):
+    """The filter row is kept per language, options and chosen options (listing.py); what
+    was typed is put in per request: the same HTML as drawing it anew."""
+    for _ in range(2):  # the second time from the kept markup
+        with app.test_request_context(f"/households?{query}"):
+            flask_login.login_user(region.coordinator)
+            form = filter_form()
+            form.validate()
+            assert str(filter_row(form)) == str(household_listing._draw(form))
+            if "bakker" in query:
+                assert 'value="bakker"' in filter_row(form)
 
 
 def test_a_double_click_registers_one_household(client, region):

@@ -16,6 +16,7 @@ from lotsen.accounts.models import Role, User
 from lotsen.contacts.services import log_contact
 from lotsen.extensions import db
 from lotsen.followups import panels  # noqa: F401  (adds the follow-up card to the household page)
+from lotsen.followups.actions import DayLines, FollowUpActions
 from lotsen.followups.forms import (
     BulkFollowUpForm,
     CompleteForm,
@@ -49,7 +50,7 @@ from lotsen.households.pages import (
     with_household,
 )
 from lotsen.households.queries import household_query
-from lotsen.urls import next_url, query_args
+from lotsen.urls import id_url, next_url, query_args
 
 bp = Blueprint("followups", __name__)
 
@@ -67,12 +68,17 @@ def my_day_page():
 def render_my_day(status: int = 200, failed_action=None):
     day = today()
     coordinator = current_user.role == Role.COORDINATOR
+    back = url_for("followups.my_day_page")
     return render_template(
         "followups/my_day.html",
         day=my_day(current_user, day),
         guides=overdue_by_guide(day) if coordinator else None,
         unassigned=unassigned_open(day) if coordinator else None,
         today=day,
+        back=back,
+        household_url=id_url("households.view", "household_id"),
+        actions=FollowUpActions(back),
+        day_line=DayLines(),
         action_forms=action_forms,
         failed_action=failed_action,
     ), status

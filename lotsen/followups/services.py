@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, delete, func, select
+from sqlalchemy import Select, and_, bindparam, delete, func, select
 from sqlalchemy.orm import joinedload
 
 from lotsen import clock
@@ -226,9 +226,17 @@ def open_followups(household: Household) -> list:
     ).all()
 
 
-@dataclass
+@dataclass(slots=True)
 class DayLine:
-    followup: FollowUp
+    """One follow-up on "my day", as plain values (what the page shows and acts on)."""
+
+    id: int
+    household_id: int
+    household_name: str
+    title: str
+    note: str | None
+    due_on: date
+    due_time: time | None
     last_contact_at: datetime | None
     last_contact_summary: str | None
 
@@ -247,28 +255,45 @@ def _last_contact_summary():
 def my_day(user: User, today: date) -> dict[str, list[DayLine]]:
     """The user's open follow-ups: overdue, today, and the rest of this week (to Sunday)."""
     week_end = today + timedelta(days=6 - today.weekday())
-    rows = db.session.execute(
-        select(FollowUp, Household.last_contact_at, _last_contact_summary())
-        .join(Household, Household.id == FollowUp.household_id)
-        .where(
-            FollowUp.assignee_id == user.id,
-            FollowUp.status == FollowUpStatus.OPEN,
-            FollowUp.due_on <= week_end,
-            household_visible(user),
-        )
-        .options(joinedload(FollowUp.household))
-        .order_by(FollowUp.due_on, FollowUp.due_time.nulls_last(), FollowUp.id)
-    ).all()
+    statement = _my_day(user.id, household_visible(user))
     day: dict[str, list[DayLine]] = {"overdue": [], "today": [], "week": []}
-    for followup, last_at, summary in rows:
-        if followup.due_on < today:
+    for row in db.session.execute(statement, {"week_end": week_end}):
+        line = DayLine(*row)
+        if line.due_on < today:
             section = "overdue"
-        elif followup.due_on == today:
+        elif line.due_on == today:
             section = "today"
         else:
             section = "week"
-        day[section].append(DayLine(followup, last_at, summary))
+        day[section].append(line)
     return day
+
+
+@lru_cache(maxsize=256)
+def _my_day(user_id: int, visible) -> Select:
+    """Built once per user and scope (``visible`` is the same object while the scope holds,
+    as in ``_due_counts``): building it cost as much as running it."""
+    return (
+        select(
+            FollowUp.id,
+            FollowUp.household_id,
+            Household.name,
+            FollowUp.title,
+            FollowUp.note,
+            FollowUp.due_on,
+            FollowUp.due_time,
+            Household.last_contact_at,
+            _last_contact_summary(),
+        )
+        .join(Household, Household.id == FollowUp.household_id)
+        .where(
+            FollowUp.assignee_id == user_id,
+            FollowUp.status == FollowUpStatus.OPEN,
+            FollowUp.due_on <= bindparam("week_end"),
+            visible,
+        )
+        .order_by(FollowUp.due_on, FollowUp.due_time.nulls_last(), FollowUp.id)
+    )
 
 
 def due_counts(user: User, today: date) -> tuple[int, int]:

@@ -323,15 +323,21 @@ class HouseholdFilterForm(GetForm):
     def __init__(self, *args, municipalities=(), guides=(), **kwargs):
         super().__init__(*args, **kwargs)
         locale = str(get_locale())
-        options = _filter_options(
-            locale,
+        self.options = {"municipalities": municipalities, "guides": guides}
+        self.options_key = (
             tuple((m.code, m.name) for m in municipalities),
             tuple((g.id, g.name) for g in guides),
         )
+        options = _filter_options(locale, *self.options_key)
         for name, option_list in options.items():
             self[name].choices = option_list
         for name, text in _filter_labels(locale).items():
             self[name].label.text = text
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """The fields' names in order: the query-string keys the list's links carry over."""
+        return tuple(self._fields)
 
 
 def _plain(pairs) -> list[SelectChoice]:

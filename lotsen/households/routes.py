@@ -8,6 +8,7 @@ from lotsen.accounts.services import active_guides
 from lotsen.audit import record_view
 from lotsen.extensions import db
 from lotsen.households.forms import HouseholdForm, MergeForm, NoteForm, StageForm
+from lotsen.households.listing import filter_row, table_rows
 from lotsen.households.merge import merge_households
 from lotsen.households.models import Household
 from lotsen.households.pages import (
@@ -32,6 +33,8 @@ from lotsen.households.services import (
 from lotsen.regions.models import all_municipalities
 
 bp = Blueprint("households", __name__, url_prefix="/households")
+bp.add_app_template_global(filter_row)  # the list's filters and rows (listing.py)
+bp.add_app_template_global(table_rows)
 
 
 @bp.route("")
