@@ -50,6 +50,7 @@ from lotsen.households.forms import (
 )
 from lotsen.households.merge import possible_duplicates
 from lotsen.households.models import Household, HouseholdShare
+from lotsen.households.page_data import PageHousehold, page_household
 from lotsen.households.queries import Filters, list_households
 from lotsen.households.timeline import timeline
 from lotsen.regions.models import Municipality, municipality_refs
@@ -162,8 +163,12 @@ def panels_for(user) -> list[Panel]:
     )
 
 
-def render_household(household: Household, status: int = 200, **forms):
-    """The household page; ``forms`` replace a panel's empty forms (to show errors)."""
+def render_household(household: Household | PageHousehold, status: int = 200, **forms):
+    """The household page; ``forms`` replace a panel's empty forms (to show errors). The
+    panels see the household as ``PageHousehold`` (plain values), read here if a view
+    that changes it (and shows the page again with errors) passes the ORM object."""
+    if not isinstance(household, PageHousehold):
+        household = page_household(household.id)
     shown = panels_for(current_user)
     context: dict = {}
     for panel in shown:

@@ -10,6 +10,7 @@ from lotsen.extensions import db
 from lotsen.households.forms import HouseholdForm, MergeForm, NoteForm, StageForm
 from lotsen.households.merge import merge_households
 from lotsen.households.models import Household
+from lotsen.households.page_data import page_household
 from lotsen.households.pages import (
     PAGE_OPTIONS,
     guide_choice_form,
@@ -65,12 +66,11 @@ def new():
 
 @bp.route("/<int:household_id>")
 @allow(*HOUSEHOLD_ROLES)
-@with_household
-def view(household: Household):
-    page = render_household(household)
+def view(household_id: int):
+    page = render_household(page_household(household_id))
     # Logs the view and commits; on SQLite the entry has a write transaction of its own
     # (lotsen/audit/services.py: record_view).
-    record_view("household.view", by=current_user, household_id=household.id)
+    record_view("household.view", by=current_user, household_id=household_id)
     return page
 
 
