@@ -9,6 +9,7 @@ from lotsen import clock
 from lotsen.accounts.models import Role
 from lotsen.events.forms import HouseholdSignupForm
 from lotsen.events.services import household_events
+from lotsen.forms import blank_form
 from lotsen.households.models import Household
 from lotsen.households.pages import register_panel
 
@@ -29,8 +30,9 @@ def signup_form_for(household: Household, empty: bool = False) -> HouseholdSignu
         for e in _household_events(household)[1]
     ]
     people = max(1, len(household.persons))
-    extra = {"formdata": None} if empty else {}
-    return HouseholdSignupForm(events=choices, people=people, **extra)
+    if empty:
+        return blank_form(HouseholdSignupForm, events=choices, people=people)
+    return HouseholdSignupForm(events=choices, people=people)
 
 
 def _context(household: Household) -> dict:

@@ -41,6 +41,7 @@ from lotsen.accounts.models import Role, User
 from lotsen.accounts.services import active_guide_names
 from lotsen.extensions import db
 from lotsen.followups.forms import BulkFollowUpForm
+from lotsen.forms import blank_form
 from lotsen.households.forms import (
     GuideChoiceForm,
     HouseholdFilterForm,
@@ -196,19 +197,25 @@ def guide_choice_form(prefix: str, guides, **kwargs) -> GuideChoiceForm:
     )
 
 
+def _blank_guide_choice(prefix: str, guides) -> GuideChoiceForm:
+    return blank_form(
+        GuideChoiceForm, prefix=prefix, guides=guides, label=GUIDE_CHOICE_LABELS[prefix]
+    )
+
+
 def _timeline(household: Household) -> dict:
     items, truncated = timeline(household.id)
     return {
         "timeline": items,
         "timeline_truncated": truncated,
-        "note_form": NoteForm(formdata=None),
+        "note_form": blank_form(NoteForm),
     }
 
 
 def _duplicates(household: Household) -> dict:
     return {
         "duplicates": possible_duplicates(household, household_visible(current_user)),
-        "merge_form": MergeForm(formdata=None),
+        "merge_form": blank_form(MergeForm),
     }
 
 
@@ -216,8 +223,8 @@ def _sharing(household: Household) -> dict:
     me = current_user.id
     guides = [g for g in page_guides(household) if g.id != me]  # not to oneself
     return {
-        "handover_form": guide_choice_form("handover", guides, formdata=None),
-        "share_form": guide_choice_form("share", guides, formdata=None),
+        "handover_form": _blank_guide_choice("handover", guides),
+        "share_form": _blank_guide_choice("share", guides),
     }
 
 
@@ -230,7 +237,11 @@ register_panel(
     "stage",
     order=40,
     template="households/_stage.html",
-    context=lambda household: {"stage_form": StageForm(obj=household, formdata=None)},
+    context=lambda household: {
+        "stage_form": blank_form(
+            StageForm, data={"stage": household.stage, "close_reason": household.close_reason}
+        )
+    },
 )
 register_panel("duplicates", order=50, template="households/_duplicates.html", context=_duplicates)
 register_panel("sharing", order=60, template="households/_sharing.html", context=_sharing)
