@@ -493,3 +493,21 @@ def test_the_list_by_last_contact_walks_an_index_in_its_order(app_ctx):
     else:
         info = db.session.execute(text("PRAGMA index_info(ix_household_last_contact_id)"))
         assert [row[2] for row in info] == ["last_contact_at", "id"]
+
+
+@pytest.mark.parametrize("root", ["", "/lotsen"])
+def test_id_urls_are_url_for_with_the_ids_put_in(app, root):
+    from flask import url_for
+
+    from lotsen.urls import MAX_ID, id_url
+
+    cases = [
+        ("households.view", {"household_id": 7}),
+        ("households.merge", {"household_id": 12345}),
+        ("households.unshare", {"household_id": 3, "user_id": 30}),
+        ("households.unshare", {"household_id": MAX_ID, "user_id": 1}),
+    ]
+    with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+        for endpoint, ids in cases * 2:  # the second time from the kept pattern
+            assert id_url(endpoint, **ids) == url_for(endpoint, **ids)
+        assert id_url("households.view", household_id=7).startswith(f"{root}/households/")

@@ -31,8 +31,10 @@ from lotsen.households.services import (
     update_household,
 )
 from lotsen.regions.models import all_municipalities
+from lotsen.urls import id_url
 
 bp = Blueprint("households", __name__, url_prefix="/households")
+bp.add_app_template_global(id_url)  # the household page's links (lotsen/urls.py)
 
 
 @bp.route("")
