@@ -121,8 +121,8 @@ def kept_field(macro):
 
     def field(f, class_="", hint=None):
         kept = getattr(f, "_blank_html", None)  # a shared empty form's (forms.blank_form)
-        if kept is not None:
-            key = (str(get_locale()), class_, _text_key(hint))
+        if kept is not None:  # that form is one locale's: the key needs no locale
+            key = (class_, _text_key(hint))
             html = kept.get(key)
             if html is None:
                 html = kept[key] = macro(f, class_, hint)
