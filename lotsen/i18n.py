@@ -112,6 +112,19 @@ def _formatted_date(value: date, fmt: str, locale: str) -> str:
     return babel_dates.format_date(value, fmt, locale=locale)
 
 
+def datetime_filter(value: datetime | None, fmt: str = "medium") -> str:
+    """``format_datetime`` for templates, remembered per moment, format, locale and zone:
+    a household's timeline shows the same entries on every view, ~45 µs each in Babel."""
+    if not value:
+        return ""
+    return _formatted_datetime(value, fmt, str(get_locale()), str(get_timezone()))
+
+
+@lru_cache(maxsize=8192)
+def _formatted_datetime(value: datetime, fmt: str, locale: str, zone: str) -> str:
+    return format_datetime(value, fmt)  # with the request's locale and zone: the key's
+
+
 def page_translations() -> dict:
     """Template context: ``_``/``gettext`` and ``ngettext`` bound to this page's catalog.
 
@@ -151,7 +164,7 @@ def register_template_helpers(app: Flask) -> None:
         channel_choices=lambda: CHANNEL_LABELS.items(),
     )
     app.jinja_env.filters.update(
-        datetime=lambda v, fmt="medium": format_datetime(v, fmt) if v else "",
+        datetime=datetime_filter,
         date=date_filter,
         number=format_decimal,
         phone=phone,
