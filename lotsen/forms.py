@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from sqlalchemy import Row
 from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice, widgets
 from wtforms import RadioField as _RadioField
 from wtforms import SelectField as _SelectField
@@ -197,13 +196,13 @@ def blank_form(form_class: type[BaseForm], *key, **kwargs):
 
 
 def _frozen(value):
+    """``value`` as a key: lists (of rows, of pairs) as tuples, which hash by value."""
     if isinstance(value, dict):
         return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple | Row):
-        return tuple(_frozen(v) for v in value)
+    if isinstance(value, list):
+        return tuple(value)
     if isinstance(value, LazyString):
         return _text_key(value)
-    hash(value)  # TypeError: not a key
     return value
 
 

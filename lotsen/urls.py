@@ -60,9 +60,10 @@ def id_url(endpoint: str, **ids: int) -> str:
     ``url_for`` once per app, endpoint and script root with placeholders that the ids
     replace: the household page links a dozen such URLs, and ``url_for`` costs as much
     as drawing a card."""
-    if not all(type(value) is int and 0 < value <= MAX_ID for value in ids.values()):
-        return url_for(endpoint, **ids)
     keys = tuple(ids)
+    for value in ids.values():
+        if type(value) is not int or not 0 < value <= MAX_ID:
+            return url_for(endpoint, **ids)
     kept = current_app.extensions.setdefault("lotsen_id_urls", {})
     cache_key = (endpoint, keys, request.script_root)
     pattern = kept.get(cache_key)
