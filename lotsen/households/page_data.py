@@ -1,4 +1,4 @@
-"""The household as its page shows it: plain values from three statements built once per
+"""The household as its page shows it: plain values from two statements built once per
 process, in place of the ORM object and its five select-in loads (members, municipalities,
 tags, shares with their users), which were a sixth of the page's time.
 
@@ -31,7 +31,7 @@ from lotsen.regions.models import municipality_refs
 _COLUMNS = tuple(c for c in Household.__table__.c if c.key != "search_text")
 _PERSON_COLUMNS = tuple(c for c in Person.__table__.c if c.key != "household_id")
 
-_TAG, _MUNICIPALITY, _SHARE = 0, 1, 2
+_PERSON, _TAG, _MUNICIPALITY, _SHARE = 0, 1, 2, 3
 
 
 class PagePerson(SimpleNamespace):
@@ -66,12 +66,13 @@ def page_household(household_id: int) -> PageHousehold:
     """The household with what its page shows, if the current user may see it (404
     otherwise: the scope rule of lotsen/access.py, read afresh in every request)."""
     row = household_row_or_404(household_id, _household_statement)
-    conn = db.session.connection()
-    params = {"household_id": household_id}
-    persons = [PagePerson(**row._mapping) for row in conn.execute(_persons_statement(), params)]
-    tags, codes, shares = [], set(), []
-    for src, num, text in conn.execute(_links_statement(), params):
-        if src == _TAG:
+    persons, tags, codes, shares = [], [], set(), []
+    rows = db.session.connection().execute(_members_statement(), {"household_id": household_id})
+    for member in rows:
+        src, num, text = member[:3]
+        if src == _PERSON:
+            persons.append(PagePerson(**member._mapping))
+        elif src == _TAG:
             tags.append(SimpleNamespace(id=num, name=text))
         elif src == _MUNICIPALITY:
             codes.add(text)
@@ -105,27 +106,31 @@ def _household_statement(visible: ColumnElement[bool]) -> Select:
 
 
 @cache
-def _persons_statement() -> Select:
-    return (
-        select(*_PERSON_COLUMNS)
-        .where(Person.household_id == bindparam("household_id"))
-        .order_by(Person.position, Person.id)
-    )
-
-
-@cache
-def _links_statement() -> Select:
-    """Tags, municipalities of interest and shares in one statement: (src, num, text)."""
+def _members_statement() -> Select:
+    """Members, tags, municipalities of interest and shares in one statement: rows of
+    (src, num, text) and, for members, their other columns (NULL in the other rows)."""
     hid = bindparam("household_id")
     hm = household_municipality.c
-    return union_all(
-        select(literal(_TAG, Integer), Tag.id, Tag.name)
+    rest = [c for c in _PERSON_COLUMNS if c.key not in ("id", "first_name")]
+
+    def no_rest():
+        return [cast(null(), c.type).label(c.key) for c in rest]
+
+    members = union_all(
+        select(literal(_PERSON, Integer).label("src"), Person.id, Person.first_name, *rest).where(
+            Person.household_id == hid
+        ),
+        select(literal(_TAG, Integer), Tag.id, Tag.name, *no_rest())
         .join(household_tag, household_tag.c.tag_id == Tag.id)
         .where(household_tag.c.household_id == hid),
-        select(literal(_MUNICIPALITY, Integer), cast(null(), Integer), hm.municipality_code).where(
-            hm.household_id == hid
-        ),
-        select(literal(_SHARE, Integer), HouseholdShare.user_id, User.name)
+        select(
+            literal(_MUNICIPALITY, Integer),
+            cast(null(), Integer),
+            hm.municipality_code,
+            *no_rest(),
+        ).where(hm.household_id == hid),
+        select(literal(_SHARE, Integer), HouseholdShare.user_id, User.name, *no_rest())
         .join(User, User.id == HouseholdShare.user_id)
         .where(HouseholdShare.household_id == hid),
-    )
+    ).subquery()
+    return select(members).order_by(members.c.src, members.c.position, members.c.id)
