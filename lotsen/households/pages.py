@@ -91,9 +91,11 @@ def page_guides(household: Household) -> list:
     """The active guides for the page's choices (hand over, share) as plain rows (id, name,
     municipality, sees: whether they may see ``household``), read once per request."""
     if g.get("page_guides_of") != household.id:
-        g.page_guides = db.session.execute(
-            _page_guides_statement(), {"household_id": household.id}
-        ).all()
+        g.page_guides = (
+            db.session.connection()
+            .execute(_page_guides_statement(), {"household_id": household.id})
+            .all()
+        )
         g.page_guides_of = household.id
     return g.page_guides
 
