@@ -65,8 +65,12 @@ def country_name(code: str | None) -> str:
 
 
 def phone(e164: str | None) -> str:
-    if not e164:
-        return ""
+    return _phone(e164) if e164 else ""
+
+
+@lru_cache(maxsize=4096)
+def _phone(e164: str) -> str:
+    """Parsing and formatting take ~100 µs; a household page shows its number each view."""
     import phonenumbers  # its metadata is loaded when a page first shows a number
 
     try:
