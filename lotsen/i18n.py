@@ -153,7 +153,9 @@ def page_translations() -> dict:
             text = Markup(text)  # noqa: S704  (as above)
         return text % variables
 
-    return {"gettext": gettext, "ngettext": ngettext}
+    # ``_`` too: the i18n extension's ``_`` calls ``gettext`` through the context again
+    # (two template calls per text; the household page has some sixty texts)
+    return {"gettext": gettext, "ngettext": ngettext, "_": gettext}
 
 
 def register_template_helpers(app: Flask) -> None:
