@@ -143,7 +143,7 @@ def page_translations() -> dict:
         text = translations.ugettext(string)
         if context.eval_ctx.autoescape:
             text = Markup(text)  # noqa: S704  (a catalog text; its arguments escape below)
-        return text % variables
+        return text % variables if variables or "%" in text else text
 
     @pass_context
     def ngettext(context, singular, plural, num, **variables):
