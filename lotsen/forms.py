@@ -172,7 +172,7 @@ class SubmitOnce:
 
 # -- empty forms drawn on every view of a page ------------------------------------------------
 
-BLANK_FORMS_KEPT = 500
+BLANK_FORMS_KEPT = 200  # a few per guide list, stage, event choice; the contact form per minute
 
 
 def blank_form(form_class: type[BaseForm], *key, **kwargs):
@@ -224,6 +224,11 @@ class _Blank:
                 raise TypeError(f"{field.name}: a default made per form cannot be shared")
             else:
                 field._blank_html = {}
+
+    def validate(self, *args, **kwargs):
+        raise TypeError("a shared empty form is for drawing: build a form to read a submission")
+
+    process = populate_obj = validate_on_submit = validate
 
     def __getattr__(self, name):
         fresh = self._fresh.get(name)
