@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
+from sqlalchemy import Row
 from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice, widgets
 from wtforms import RadioField as _RadioField
 from wtforms import SelectField as _SelectField
@@ -196,11 +197,12 @@ def blank_form(form_class: type[BaseForm], *key, **kwargs):
 
 
 def _frozen(value):
-    """``value`` as a key: lists (of rows, of pairs) as tuples, which hash by value."""
+    """``value`` as a key: lists (of rows, of pairs) as tuples, which hash by value (rows
+    as plain tuples: they compare in C, a Row in Python)."""
     if isinstance(value, dict):
         return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
     if isinstance(value, list):
-        return tuple(value)
+        return tuple(map(tuple, value)) if value and isinstance(value[0], Row) else tuple(value)
     if isinstance(value, LazyString):
         return _text_key(value)
     return value
