@@ -153,9 +153,25 @@ def page_translations() -> dict:
             text = Markup(text)  # noqa: S704  (as above)
         return text % variables
 
+    # The contact labels translated once per page (the globals give lazy texts, which look
+    # the locale and catalog up each time they are drawn: the timeline draws two a contact).
+    texts: dict = {}
+
+    def page_label(labels: dict, value):
+        key = (id(labels), value)
+        if key not in texts:
+            texts[key] = str(labels.get(value, value))
+        return texts[key]
+
     # ``_`` too: the i18n extension's ``_`` calls ``gettext`` through the context again
     # (two template calls per text; the household page has some sixty texts)
-    return {"gettext": gettext, "ngettext": ngettext, "_": gettext}
+    return {
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "_": gettext,
+        "channel_label": lambda value: page_label(CHANNEL_LABELS, value),
+        "direction_label": lambda value: page_label(DIRECTION_LABELS, value),
+    }
 
 
 def register_template_helpers(app: Flask) -> None:

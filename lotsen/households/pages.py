@@ -205,11 +205,33 @@ def _blank_guide_choice(prefix: str, guides) -> GuideChoiceForm:
     )
 
 
+class _KindTemplates(dict):
+    """templates/households/timeline/<kind>.html (or _unknown.html) per kind, looked up once:
+    the timeline includes one per entry, and a long history has hundreds."""
+
+    def __init__(self, environment):
+        super().__init__()
+        self.environment = environment
+
+    def __missing__(self, kind):
+        names = [f"households/timeline/{kind}.html", "households/timeline/_unknown.html"]
+        template = self[kind] = self.environment.select_template(names)
+        return template
+
+
+def _kind_templates() -> _KindTemplates:
+    environment = current_app.jinja_env
+    if environment.auto_reload:  # templates being edited: look them up afresh
+        return _KindTemplates(environment)
+    return current_app.extensions.setdefault("lotsen_timeline", _KindTemplates(environment))
+
+
 def _timeline(household: Household) -> dict:
     items, truncated = timeline(household.id)
     return {
         "timeline": items,
         "timeline_truncated": truncated,
+        "timeline_templates": _kind_templates(),
         "note_form": blank_form(NoteForm),
     }
 
