@@ -223,6 +223,17 @@ def _household_statement(visible: ColumnElement[bool], options: tuple) -> Select
     )
 
 
+def household_row_or_404(household_id: int, statement: Callable[[ColumnElement[bool]], Select]):
+    """A row about the household if the current user may see it; 404 otherwise.
+    ``statement(visible)`` builds (and caches) a statement with that condition and a
+    ``household_id`` parameter: a page that shows plain values instead of the ORM object."""
+    stmt = statement(household_visible(current_user))
+    row = db.session.connection().execute(stmt, {"household_id": household_id}).one_or_none()
+    if row is None:
+        abort(404)
+    return row
+
+
 def can_see_household(user: User, household_id: int) -> bool:
     stmt = select(Household.id).where(Household.id == household_id, household_visible(user))
     return db.session.scalar(stmt) is not None

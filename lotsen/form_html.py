@@ -130,6 +130,13 @@ def kept_field(macro):
     everything the macro's output depends on."""
 
     def field(f, class_="", hint=None):
+        kept = getattr(f, "_blank_html", None)  # a shared empty form's (forms.blank_form)
+        if kept is not None:  # that form is one locale's: the key needs no locale
+            key = (class_, _text_key(hint))
+            html = kept.get(key)
+            if html is None:
+                html = kept[key] = macro(f, class_, hint)
+            return html
         key = _field_key(f, class_, hint)
         try:
             html = None if key is None else _field_html.get(key)

@@ -7,8 +7,10 @@ from babel import support
 from flask import current_app, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
-from markupsafe import escape
+from markupsafe import Markup, escape
+from sqlalchemy import Row
 from wtforms import FieldList, Form, FormField, HiddenField, SelectChoice, widgets
 from wtforms import RadioField as _RadioField
 from wtforms import SelectField as _SelectField
@@ -16,7 +18,7 @@ from wtforms import SelectMultipleField as _SelectMultipleField
 from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 
-from lotsen.form_html import Select, hidden_input
+from lotsen.form_html import Select, _text_key, hidden_input
 
 
 def _strip(value):
@@ -167,3 +169,99 @@ class SubmitOnce:
         done = dict(session.get("done_forms", {}))
         done[self.once.data] = url
         session["done_forms"] = dict(list(done.items())[-DONE_FORMS_KEPT:])
+
+
+# -- empty forms drawn on every view of a page ------------------------------------------------
+
+BLANK_FORMS_KEPT = 200  # a few per guide list, stage, event choice; the contact form per minute
+
+
+def blank_form(form_class: type[BaseForm], *key, **kwargs):
+    """An empty form to draw (``formdata=None``), built once per class, constructor
+    arguments, ``key`` (whatever else its constructor reads, e.g. the minute) and locale,
+    and shared by the requests that draw it: building a form costs more than drawing its
+    kept fields, and the household page draws a dozen. Made per request is what must be:
+    the CSRF token and random defaults (``SubmitOnce``'s key). For drawing only: a view
+    that reads a submission builds its own form (and passes that to show its errors)."""
+    kept = current_app.extensions.setdefault("lotsen_blank_forms", {})  # per app: its config
+    try:
+        cache_key = (form_class, str(get_locale()), key, _frozen(kwargs))
+        form = kept.get(cache_key)
+    except TypeError:  # an argument that cannot be a key
+        return form_class(formdata=None, **kwargs)
+    if form is None:
+        if len(kept) >= BLANK_FORMS_KEPT:
+            kept.clear()
+        form = kept[cache_key] = _Blank(form_class(formdata=None, **kwargs))
+    return form
+
+
+def _frozen(value):
+    """``value`` as a key: lists (of rows, of pairs) as tuples, which hash by value (rows
+    as plain tuples: they compare in C, a Row in Python)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(map(tuple, value)) if value and isinstance(value[0], Row) else tuple(value)
+    if isinstance(value, LazyString):
+        return _text_key(value)
+    return value
+
+
+class _Blank:
+    """The shared empty form: its fields draw from ``kept_field``'s per-field store
+    (``_blank_html``); the CSRF token and random hidden defaults are drawn per request."""
+
+    def __init__(self, form: BaseForm):
+        self._form = form
+        self._fresh = {}
+        for field in form:
+            if field.type == "CSRFTokenField" or (
+                field.type == "HiddenField" and callable(field.default)
+            ):
+                self._fresh[field.short_name] = field
+                # drawn only through ``_FreshHidden``: no other request's value to leak
+                field.current_token = field.data = None
+            elif callable(field.default):
+                raise TypeError(f"{field.name}: a default made per form cannot be shared")
+            else:
+                field._blank_html = {}
+
+    def validate(self, *args, **kwargs):
+        raise TypeError("a shared empty form is for drawing: build a form to read a submission")
+
+    process = populate_obj = validate_on_submit = validate
+
+    def __getattr__(self, name):
+        fresh = self._fresh.get(name)
+        return _FreshHidden(fresh) if fresh is not None else getattr(self._form, name)
+
+    def __iter__(self):
+        return iter(self._form)
+
+    def __contains__(self, name):
+        return name in self._form
+
+    def __getitem__(self, name):
+        return self._form[name]
+
+
+class _FreshHidden:
+    """A shared form's hidden input with this request's value."""
+
+    __slots__ = ("field",)
+
+    def __init__(self, field):
+        self.field = field
+
+    def value(self) -> str:
+        field = self.field
+        if field.type == "CSRFTokenField":
+            return field.csrf_impl.generate_csrf_token(field)
+        return field.default()
+
+    def __call__(self) -> Markup:
+        before, after = hidden_input(self.field)
+        return before + escape(self.value()) + after
+
+    __html__ = __str__ = __call__

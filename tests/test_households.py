@@ -447,11 +447,13 @@ def test_list_and_page_need_a_fixed_number_of_queries(client, region, count_quer
     assert small == large
     # list: user with scope, guides, count, rows (members, tags and the next follow-up
     # with them), navigation
-    # page: + matches (suggestions are ranked on demand), + the guides with who may be
-    # assigned (one query), + the timeline (one query), + the audit entry's INSERT and the
-    # "Who has accessed" panel, + the consents card, + the events card (sign-ups and the
-    # events open to it: one query)
-    assert large[0] <= 5 and large[1] <= 5 and large[2] <= 16
+    # page: user with scope, the household (with its guide's name), its members, tags,
+    # municipalities and shares (one query), matches (suggestions are ranked on demand),
+    # the guides with who may be assigned (one query), the timeline (one query), open
+    # follow-ups, possible duplicates, the consents card, the events card (sign-ups and
+    # the events open to it: one query), the "Who has accessed" panel, navigation, and
+    # the audit entry's INSERT
+    assert large[0] <= 5 and large[1] <= 5 and large[2] <= 13
 
 
 # The list's rows as the template's loop drew them before lotsen/households/listing.py
@@ -592,3 +594,21 @@ def test_the_list_by_last_contact_walks_an_index_in_its_order(app_ctx):
     else:
         info = db.session.execute(text("PRAGMA index_info(ix_household_last_contact_id)"))
         assert [row[2] for row in info] == ["last_contact_at", "id"]
+
+
+@pytest.mark.parametrize("root", ["", "/lotsen"])
+def test_id_urls_are_url_for_with_the_ids_put_in(app, root):
+    from flask import url_for
+
+    from lotsen.urls import MAX_ID, id_url
+
+    cases = [
+        ("households.view", {"household_id": 7}),
+        ("households.merge", {"household_id": 12345}),
+        ("households.unshare", {"household_id": 3, "user_id": 30}),
+        ("households.unshare", {"household_id": MAX_ID, "user_id": 1}),
+    ]
+    with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+        for endpoint, ids in cases * 2:  # the second time from the kept pattern
+            assert id_url(endpoint, **ids) == url_for(endpoint, **ids)
+        assert id_url("households.view", household_id=7).startswith(f"{root}/households/")

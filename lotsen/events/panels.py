@@ -3,14 +3,15 @@ page, which every guide may open), and signing it up for a planned or open event
 region (routes.sign_up_household)."""
 
 from flask import g
-from flask_babel import format_date
 
 from lotsen import clock
 from lotsen.accounts.models import Role
 from lotsen.events.forms import HouseholdSignupForm
 from lotsen.events.services import household_events
+from lotsen.forms import blank_form
 from lotsen.households.models import Household
 from lotsen.households.pages import register_panel
+from lotsen.i18n import local_dates
 
 
 def _household_events(household: Household):
@@ -24,13 +25,12 @@ def _household_events(household: Household):
 def signup_form_for(household: Household, empty: bool = False) -> HouseholdSignupForm:
     """The sign-up form with the events the household can still be signed up for, soonest
     first, labelled with the Swedish start date; ``empty``: not read from the request."""
-    choices = [
-        (e.id, f"{e.name} ({format_date(e.starts_at, 'medium')})")
-        for e in _household_events(household)[1]
-    ]
+    day = local_dates("medium")  # remembered per day: the same few events on every view
+    choices = [(e.id, f"{e.name} ({day(e.starts_at)})") for e in _household_events(household)[1]]
     people = max(1, len(household.persons))
-    extra = {"formdata": None} if empty else {}
-    return HouseholdSignupForm(events=choices, people=people, **extra)
+    if empty:
+        return blank_form(HouseholdSignupForm, events=choices, people=people)
+    return HouseholdSignupForm(events=choices, people=people)
 
 
 def _context(household: Household) -> dict:

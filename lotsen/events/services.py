@@ -8,9 +8,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from lotsen import clock
@@ -322,8 +323,27 @@ def household_events(household: Household, now: datetime) -> tuple[list, list]:
     up for (planned or open, not over, not already on; soonest first), in one query, as
     plain rows of the event (id, name, starts_at …) with its sign-up (signup_id,
     signup_status, people) if there is one: the page's card shows no more of them."""
-    signup_open = (Event.status.in_(SIGNUP_OPEN)) & (Event.ends_at > now)
-    rows = db.session.execute(
+    rows = (
+        db.session.connection()
+        .execute(_household_events_statement(), {"household_id": household.id, "now": now})
+        .all()
+    )
+    signups = [row for row in reversed(rows) if row.signup_id is not None]
+    choices = [
+        row
+        for row in rows
+        if row.status in SIGNUP_OPEN
+        and row.ends_at > now
+        and (row.signup_id is None or row.signup_status == SignupStatus.CANCELLED)
+    ]
+    return signups, choices[:100]
+
+
+@cache
+def _household_events_statement() -> Select:
+    """Built once: the household page runs it on every view."""
+    signup_open = (Event.status.in_(SIGNUP_OPEN)) & (Event.ends_at > bindparam("now"))
+    return (
         select(
             Event.id,
             Event.name,
@@ -336,20 +356,12 @@ def household_events(household: Household, now: datetime) -> tuple[list, list]:
         )
         .outerjoin(
             EventSignup,
-            (EventSignup.event_id == Event.id) & (EventSignup.household_id == household.id),
+            (EventSignup.event_id == Event.id)
+            & (EventSignup.household_id == bindparam("household_id")),
         )
         .where(EventSignup.id.is_not(None) | signup_open)
         .order_by(Event.starts_at, Event.id)
-    ).all()
-    signups = [row for row in reversed(rows) if row.signup_id is not None]
-    choices = [
-        row
-        for row in rows
-        if row.status in SIGNUP_OPEN
-        and row.ends_at > now
-        and (row.signup_id is None or row.signup_status == SignupStatus.CANCELLED)
-    ]
-    return signups, choices[:100]
+    )
 
 
 def waiting_position(signup: EventSignup) -> int:

@@ -211,7 +211,13 @@ def bulk_create(
 def open_followups(household: Household) -> list:
     """The household's open follow-ups, soonest first, as plain rows (id, title, note,
     due_on, due_time, assignee_name): what its page shows and acts on."""
-    return db.session.execute(
+    return db.session.execute(_open_followups(), {"household_id": household.id}).all()
+
+
+@lru_cache(maxsize=1)
+def _open_followups() -> Select:
+    """Built once: the household page runs it on every view."""
+    return (
         select(
             FollowUp.id,
             FollowUp.title,
@@ -221,9 +227,12 @@ def open_followups(household: Household) -> list:
             User.name.label("assignee_name"),
         )
         .outerjoin(User, User.id == FollowUp.assignee_id)
-        .where(FollowUp.household_id == household.id, FollowUp.status == FollowUpStatus.OPEN)
+        .where(
+            FollowUp.household_id == bindparam("household_id"),
+            FollowUp.status == FollowUpStatus.OPEN,
+        )
         .order_by(FollowUp.due_on, FollowUp.due_time)
-    ).all()
+    )
 
 
 @dataclass(slots=True)

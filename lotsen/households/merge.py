@@ -1,6 +1,8 @@
 """Merging two records of the same household into one, keeping all their history."""
 
-from sqlalchemy import or_, select, update
+from functools import lru_cache
+
+from sqlalchemy import Integer, bindparam, or_, select, update
 
 from lotsen import clock
 from lotsen.accounts.models import User
@@ -20,16 +22,26 @@ FILLABLE = tuple(f for f in EDITABLE_FIELDS if f != "name")
 def possible_duplicates(household: Household, scope, limit: int = 5) -> list:
     """Other visible households with the same e-mail, phone or name: rows of id, name and
     e-mail (what the page shows of them)."""
-    same = [Household.name == household.name]
-    if household.email:
-        same.append(Household.email == household.email)
-    if household.phone:
-        same.append(Household.phone == household.phone)
-    return db.session.execute(
+    statement = _duplicates_statement(bool(household.email), bool(household.phone), scope)
+    values = {"id": household.id, "name": household.name, "limit": limit}
+    values.update(email=household.email, phone=household.phone)
+    return db.session.connection().execute(statement, values).all()
+
+
+@lru_cache(maxsize=1024)
+def _duplicates_statement(email: bool, phone: bool, scope):
+    """Built once per shape and scope condition (lotsen/access.py caches those per guide):
+    the household page runs it on every view."""
+    same = [Household.name == bindparam("name")]
+    if email:
+        same.append(Household.email == bindparam("email"))
+    if phone:
+        same.append(Household.phone == bindparam("phone"))
+    return (
         select(Household.id, Household.name, Household.email)
-        .where(Household.id != household.id, or_(*same), scope)
-        .limit(limit)
-    ).all()
+        .where(Household.id != bindparam("id"), or_(*same), scope)
+        .limit(bindparam("limit", type_=Integer))
+    )
 
 
 def merge_households(keep: Household, other: Household, by: User) -> list[str]:

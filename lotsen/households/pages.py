@@ -41,6 +41,7 @@ from lotsen.accounts.models import Role, User
 from lotsen.accounts.services import active_guide_names
 from lotsen.extensions import db
 from lotsen.followups.forms import BulkFollowUpForm
+from lotsen.forms import blank_form
 from lotsen.households.forms import (
     GuideChoiceForm,
     HouseholdFilterForm,
@@ -50,6 +51,7 @@ from lotsen.households.forms import (
 )
 from lotsen.households.merge import possible_duplicates
 from lotsen.households.models import Household, HouseholdShare
+from lotsen.households.page_data import PageHousehold, page_household
 from lotsen.households.queries import Filters, list_households
 from lotsen.households.timeline import timeline
 from lotsen.regions.models import Municipality, municipality_refs
@@ -89,9 +91,11 @@ def page_guides(household: Household) -> list:
     """The active guides for the page's choices (hand over, share) as plain rows (id, name,
     municipality, sees: whether they may see ``household``), read once per request."""
     if g.get("page_guides_of") != household.id:
-        g.page_guides = db.session.execute(
-            _page_guides_statement(), {"household_id": household.id}
-        ).all()
+        g.page_guides = (
+            db.session.connection()
+            .execute(_page_guides_statement(), {"household_id": household.id})
+            .all()
+        )
         g.page_guides_of = household.id
     return g.page_guides
 
@@ -162,8 +166,12 @@ def panels_for(user) -> list[Panel]:
     )
 
 
-def render_household(household: Household, status: int = 200, **forms):
-    """The household page; ``forms`` replace a panel's empty forms (to show errors)."""
+def render_household(household: Household | PageHousehold, status: int = 200, **forms):
+    """The household page; ``forms`` replace a panel's empty forms (to show errors). The
+    panels see the household as ``PageHousehold`` (plain values), read here if a view
+    that changes it (and shows the page again with errors) passes the ORM object."""
+    if not isinstance(household, PageHousehold):
+        household = page_household(household.id)
     shown = panels_for(current_user)
     context: dict = {}
     for panel in shown:
@@ -191,19 +199,47 @@ def guide_choice_form(prefix: str, guides, **kwargs) -> GuideChoiceForm:
     )
 
 
+def _blank_guide_choice(prefix: str, guides) -> GuideChoiceForm:
+    return blank_form(
+        GuideChoiceForm, prefix=prefix, guides=guides, label=GUIDE_CHOICE_LABELS[prefix]
+    )
+
+
+class _KindTemplates(dict):
+    """templates/households/timeline/<kind>.html (or _unknown.html) per kind, looked up once:
+    the timeline includes one per entry, and a long history has hundreds."""
+
+    def __init__(self, environment):
+        super().__init__()
+        self.environment = environment
+
+    def __missing__(self, kind):
+        names = [f"households/timeline/{kind}.html", "households/timeline/_unknown.html"]
+        template = self[kind] = self.environment.select_template(names)
+        return template
+
+
+def _kind_templates() -> _KindTemplates:
+    environment = current_app.jinja_env
+    if environment.auto_reload:  # templates being edited: look them up afresh
+        return _KindTemplates(environment)
+    return current_app.extensions.setdefault("lotsen_timeline", _KindTemplates(environment))
+
+
 def _timeline(household: Household) -> dict:
     items, truncated = timeline(household.id)
     return {
         "timeline": items,
         "timeline_truncated": truncated,
-        "note_form": NoteForm(formdata=None),
+        "timeline_templates": _kind_templates(),
+        "note_form": blank_form(NoteForm),
     }
 
 
 def _duplicates(household: Household) -> dict:
     return {
         "duplicates": possible_duplicates(household, household_visible(current_user)),
-        "merge_form": MergeForm(formdata=None),
+        "merge_form": blank_form(MergeForm),
     }
 
 
@@ -211,8 +247,8 @@ def _sharing(household: Household) -> dict:
     me = current_user.id
     guides = [g for g in page_guides(household) if g.id != me]  # not to oneself
     return {
-        "handover_form": guide_choice_form("handover", guides, formdata=None),
-        "share_form": guide_choice_form("share", guides, formdata=None),
+        "handover_form": _blank_guide_choice("handover", guides),
+        "share_form": _blank_guide_choice("share", guides),
     }
 
 
@@ -225,7 +261,11 @@ register_panel(
     "stage",
     order=40,
     template="households/_stage.html",
-    context=lambda household: {"stage_form": StageForm(obj=household, formdata=None)},
+    context=lambda household: {
+        "stage_form": blank_form(
+            StageForm, data={"stage": household.stage, "close_reason": household.close_reason}
+        )
+    },
 )
 register_panel("duplicates", order=50, template="households/_duplicates.html", context=_duplicates)
 register_panel("sharing", order=60, template="households/_sharing.html", context=_sharing)

@@ -11,6 +11,7 @@ from lotsen.households.forms import HouseholdForm, MergeForm, NoteForm, StageFor
 from lotsen.households.listing import filter_row, table_rows
 from lotsen.households.merge import merge_households
 from lotsen.households.models import Household
+from lotsen.households.page_data import page_household
 from lotsen.households.pages import (
     PAGE_OPTIONS,
     guide_choice_form,
@@ -31,10 +32,12 @@ from lotsen.households.services import (
     update_household,
 )
 from lotsen.regions.models import all_municipalities
+from lotsen.urls import id_url
 
 bp = Blueprint("households", __name__, url_prefix="/households")
 bp.add_app_template_global(filter_row)  # the list's filters and rows (listing.py)
 bp.add_app_template_global(table_rows)
+bp.add_app_template_global(id_url)  # the household page's links (lotsen/urls.py)
 
 
 @bp.route("")
@@ -68,12 +71,11 @@ def new():
 
 @bp.route("/<int:household_id>")
 @allow(*HOUSEHOLD_ROLES)
-@with_household
-def view(household: Household):
-    page = render_household(household)
+def view(household_id: int):
+    page = render_household(page_household(household_id))
     # Logs the view and commits; on SQLite the entry has a write transaction of its own
     # (lotsen/audit/services.py: record_view).
-    record_view("household.view", by=current_user, household_id=household.id)
+    record_view("household.view", by=current_user, household_id=household_id)
     return page
 
 

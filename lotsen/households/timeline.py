@@ -35,9 +35,11 @@ class TimelineItem:
 
 def timeline(household_id: int, limit: int = LIMIT) -> tuple[list[TimelineItem], bool]:
     """The newest ``limit`` items, newest first, and whether older ones were left out."""
-    rows = db.session.execute(
-        _statement(), {"household_id": household_id, "limit": limit + 1}
-    ).all()
+    rows = (
+        db.session.connection()
+        .execute(_statement(), {"household_id": household_id, "limit": limit + 1})
+        .all()
+    )
     items = [
         TimelineItem(
             row.kind,

@@ -1,9 +1,10 @@
 """Consents: record, withdraw, and ask whether a purpose may be used now."""
 
 from datetime import datetime
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, bindparam, exists, select
 
 from lotsen.accounts.models import User
 from lotsen.audit.services import audit
@@ -108,7 +109,15 @@ def withdraw_consent(
 
 def consents_of(household_id: int) -> list:
     """The household's consents, active ones first, as plain rows: what its page shows."""
-    return db.session.execute(
+    return (
+        db.session.connection().execute(_consents_statement(), {"household_id": household_id}).all()
+    )
+
+
+@cache
+def _consents_statement() -> Select:
+    """Built once: the household page runs it on every view."""
+    return (
         select(
             Consent.id,
             Consent.purpose,
@@ -118,9 +127,9 @@ def consents_of(household_id: int) -> list:
             Consent.withdrawn_at,
             Consent.withdrawn_how,
         )
-        .where(Consent.household_id == household_id)
+        .where(Consent.household_id == bindparam("household_id"))
         .order_by(Consent.withdrawn_at.is_not(None), Consent.given_at.desc(), Consent.id)
-    ).all()
+    )
 
 
 def has_active_consent(household_id: int, purpose: Purpose | str) -> bool:

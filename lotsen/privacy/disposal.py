@@ -3,10 +3,11 @@ anonymised — what identifies anyone goes, what the reports count stays."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from lotsen.accounts.models import User
 from lotsen.audit.services import audit, forget_household_values, purge_entries
@@ -89,8 +90,14 @@ def _months_for(stage: Stage) -> int | None:
 
 
 def hold_until(household_id: int) -> date | None:
-    return db.session.scalar(
-        select(func.max(DisposalHold.until)).where(DisposalHold.household_id == household_id)
+    return db.session.scalar(_hold_until_statement(), {"household_id": household_id})
+
+
+@cache
+def _hold_until_statement():
+    """Built once: the household page asks on every view of a closed household."""
+    return select(func.max(DisposalHold.until)).where(
+        DisposalHold.household_id == bindparam("household_id")
     )
 
 

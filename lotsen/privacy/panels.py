@@ -1,5 +1,6 @@
 """The privacy feature's card on the household page: legal basis, consents, disposal."""
 
+from lotsen.forms import blank_form
 from lotsen.households.models import Household
 from lotsen.households.pages import register_panel
 from lotsen.privacy.consents import HOW_LABELS, PURPOSE_LABELS, consents_of
@@ -11,12 +12,14 @@ def _context(household: Household) -> dict:
     disposal_on, held_until = disposal_outlook(household)
     return {
         "privacy_consents": consents_of(household.id),
-        "privacy_consent_form": ConsentForm(prefix="consent", formdata=None),
-        "privacy_withdraw_form": WithdrawForm(prefix="withdraw", formdata=None),
-        "privacy_basis_form": LegalBasisForm(obj=household, formdata=None),
+        "privacy_consent_form": blank_form(ConsentForm, prefix="consent"),
+        "privacy_withdraw_form": blank_form(WithdrawForm, prefix="withdraw"),
+        "privacy_basis_form": blank_form(
+            LegalBasisForm, data={"legal_basis": household.legal_basis}
+        ),
         "privacy_disposal_on": disposal_on,
         "privacy_held_until": held_until,
-        "privacy_hold_form": HoldForm(prefix="hold", formdata=None),
+        "privacy_hold_form": blank_form(HoldForm, prefix="hold"),
         "privacy_purpose_label": lambda v: PURPOSE_LABELS.get(v, v),
         "privacy_how_label": lambda v: HOW_LABELS.get(v, v),
     }
