@@ -1,7 +1,7 @@
 """URLs built from what a visitor sent: ids in paths, query strings kept on links, and
 redirect targets, which must stay inside the app."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from flask import current_app, request, url_for
@@ -9,7 +9,6 @@ from werkzeug.routing import IntegerConverter
 
 # Every id column is an INTEGER (32 bits on PostgreSQL): a larger number can name nothing.
 MAX_ID = 2**31 - 1
-_MARK_ID = 1987654321  # in a URL built once, replaced by each row's id
 
 
 class IdConverter(IntegerConverter):
@@ -37,16 +36,6 @@ def page_url(endpoint: str | None = None, keys: Iterable[str] = (), **overrides)
     the whitelisted query-string ``keys`` of this request."""
     view_args = (request.view_args or {}) if endpoint is None else {}
     return url_for(endpoint or request.endpoint, **view_args, **query_args(keys, **overrides))
-
-
-def id_url(endpoint: str, name: str, **values) -> Callable[[int], str]:
-    """``url_for(endpoint, name=id, **values)`` as a function of the id, the URL built once:
-    for a list with a link in every row (``url_for`` costs some 30 Python calls)."""
-    url = url_for(endpoint, **{name: _MARK_ID}, **values)
-    if url.count(str(_MARK_ID)) != 1:
-        return lambda id_: url_for(endpoint, **{name: id_}, **values)
-    before, after = url.split(str(_MARK_ID))
-    return lambda id_: f"{before}{int(id_)}{after}"
 
 
 def is_safe_next(target: str | None) -> bool:

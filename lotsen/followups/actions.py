@@ -101,7 +101,6 @@ class DayLines:
             for text in ("Due", "Last contact", "never")
         )
         self.date = local_dates("medium")
-        self.household_url = id_url("households.view", "household_id")
         self.env = current_app.jinja_env
 
     def __call__(self, line) -> Markup:
@@ -117,9 +116,10 @@ class DayLines:
         else:
             last = self.never
         note = f'<p class="pre">{e(line.note)}</p>' if line.note else ""
+        household = id_url("households.view", household_id=line.household_id)
         html = (
             '<div class="day-line">\n'
-            f'        <p class="day-main"><a href="{e(self.household_url(line.household_id))}">'
+            f'        <p class="day-main"><a href="{e(household)}">'
             f"{e(line.household_name)}</a> – {e(line.title)}</p>\n"
             f'        <p class="muted">{self.due} {when}\n'
             f"          · {self.last}: {last}</p>\n"

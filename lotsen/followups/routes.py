@@ -50,7 +50,7 @@ from lotsen.households.pages import (
     with_household,
 )
 from lotsen.households.queries import household_query
-from lotsen.urls import id_url, next_url, query_args
+from lotsen.urls import next_url, query_args
 
 bp = Blueprint("followups", __name__)
 
@@ -76,7 +76,6 @@ def render_my_day(status: int = 200, failed_action=None):
         unassigned=unassigned_open(day) if coordinator else None,
         today=day,
         back=back,
-        household_url=id_url("households.view", "household_id"),
         actions=FollowUpActions(back),
         day_line=DayLines(),
         action_forms=action_forms,

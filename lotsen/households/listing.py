@@ -27,7 +27,6 @@ def table_rows(rows: list[ListRow]) -> Markup:
     if not rows:
         none = _text("No households match.")
         return Markup(f'\n    <tr><td colspan="9">{none}</td></tr>\n  ')  # noqa: S704
-    url = id_url("households.view", "household_id")
     short_date = local_dates("short")
     never, not_sure = _text("Never"), _text("Not sure yet")
     last_label, next_label = _text("Last contact"), _text("Next follow-up")
@@ -44,9 +43,10 @@ def table_rows(rows: list[ListRow]) -> Markup:
         due = _e(short_date(h.next_due_on)) if h.next_due_on else "–"
         tags = "".join([f'<span class="tag">{_e(t)}</span> ' for t in h.tags])
         place = _e(h.municipality_name) if h.municipality_name else not_sure
+        url = _e(id_url("households.view", household_id=h.id))
         html.append(
             "\n    <tr>\n"
-            f'      <td><a href="{_e(url(h.id))}">{_e(h.name)}</a>{country}</td>\n'
+            f'      <td><a href="{url}">{_e(h.name)}</a>{country}</td>\n'
             f"      <td>{stage}</td>\n"
             f"      <td>{place}</td>\n"
             f'      <td class="wide-only">{_e(h.guide_name) if h.guide_name else "–"}</td>\n'
