@@ -42,3 +42,23 @@ def test_a_catalog_that_cannot_be_written_is_compiled_into_the_instance_folder(t
     fallback = tmp_path / "instance"
     assert ensure_compiled(directory, fallback) == [directory, fallback]
     assert swedish(fallback) == "Logga in"
+
+
+def test_no_catalog_carries_the_swedish_text_of_another_language():
+    """A translation copied from the Swedish catalog showed English users "Vuxna", "Barn",
+    "Sida 2" in the household list; an untranslated text is left empty (the English
+    msgid is shown) rather than filled with Swedish."""
+    from babel.messages.pofile import read_po
+
+    def catalog(lang):
+        with open(SOURCE / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+            return {m.id: m.string for m in read_po(f) if m.id and m.string}
+
+    swedish_texts = catalog("sv")
+    for lang in sorted(p.name for p in SOURCE.iterdir() if p.is_dir() and p.name != "sv"):
+        copied = [
+            msgid
+            for msgid, text in catalog(lang).items()
+            if text == swedish_texts.get(msgid) and text != msgid and any(text)
+        ]
+        assert copied == [], f"{lang}: Swedish texts {copied}"
