@@ -284,21 +284,27 @@ def test_coordinator_lists_all_and_the_regional_inbox(client, listing):
 
 
 def test_the_list_follows_the_scope_and_the_clock_of_each_request(client, listing):
-    """The unfiltered and stale lists' statements are kept per scope (queries._plain_list):
-    a changed scope and each request's own moment still decide what is listed and counted."""
+    """The unfiltered and stale lists' and a plain search's statements are kept per scope
+    (queries._plain_list, _plain_search): a changed scope, each request's own words and its
+    own moment still decide what is listed and counted."""
     guide = listing.norsjo_guide
     login(client, guide)
     assert names(client) == {"Alfa", "Beta", "Gamma"}
+    assert names(client, q="famil") == {"Alfa", "Beta", "Gamma"}
+    assert names(client, q="gamma") == {"Gamma"}
     assert names(client, stale_days="30") == {"Beta", "Gamma"}
     assert names(client, stale_days="60") == {"Gamma"}
     guide.municipality_code = factories.MALA  # Norsjö's households not any more, Malå's now
     db.session.commit()
     assert names(client) == {"Alfa", "Beta", "Gamma", "Delta"}  # Alfa and Beta: their guide
+    assert names(client, q="famil") == {"Alfa", "Beta", "Gamma", "Delta"}
     assert 'role="status">4 hushåll<' in client.get("/households").get_data(as_text=True)
     assert names(client, stale_days="30", sort="last_contact") == {"Beta", "Gamma"}
     guide.municipality_code = None
     db.session.commit()
     assert names(client) == {"Alfa", "Beta"}
+    assert names(client, q="famil") == {"Alfa", "Beta"}
+    assert names(client, q="gamma") == set()
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from lotsen.households.models import (
     household_municipality,
     household_tag,
 )
-from lotsen.households.search import match_clause
+from lotsen.households.search import match_clause, match_condition, match_value
 from lotsen.households.vocab import PersonKind
 from lotsen.regions.models import Municipality
 
@@ -177,30 +177,17 @@ _NARROWING = tuple(
 def list_households(user: User, f: Filters, page: int = 1, per_page: int = 50) -> Page:
     offset = (page - 1) * per_page
     if f.q:
-        stmt = household_query(user, f)
-        # Search first, then sort: as a fenced subquery (OFFSET 0) the planner takes the
-        # text index and sorts the matches, instead of walking the sort index and testing
-        # every household, which its fixed 2 % guess for prefix searches would make it do.
-        # Only the ids and sort keys go through the sort; the page's rows come after.
-        keys = (
-            stmt.with_only_columns(
-                Household.id,
-                Household.created_at,
-                Household.name,
-                Household.last_contact_at,
-                Household.move_date,
-            )
-            .offset(0)
-            .subquery()
-        )
-        # the matches are all sorted anyway: counting them on the way costs nothing more
-        found = db.session.execute(
-            select(keys.c.id, func.count().over())
-            .order_by(*sort_columns(keys.c, f.sort))
-            .limit(per_page + 1)
-            .offset(offset)
-        ).all()
-        total = found[0][1] if found else _capped_count(stmt)
+        params = {"page_limit": per_page + 1, "page_offset": offset}
+        dialect = db.engine.dialect.name
+        fts = match_value(f.q, dialect)
+        if fts is not None and not any(getattr(f, name) for name in _ONLY_SEARCH):
+            stmt, found_stmt = _plain_search(user, f.sort, dialect)
+            params["fts"] = fts
+        else:
+            stmt = household_query(user, f)
+            found_stmt = _search_page(stmt, f.sort)
+        found = db.session.execute(found_stmt, params).all()
+        total = found[0][1] if found else db.session.scalar(_capped(stmt), params)
         page_ids = [id_ for id_, _total in found]
     elif not any(getattr(f, name) for name in _NARROWING):  # only a sort and stale days
         count, page_rows = _plain_list(user, f.sort, bool(f.stale_days))
@@ -260,7 +247,17 @@ def stale_cutoff(days: int):
     return clock.now() - timedelta(days=days)
 
 
-_PLAIN_LISTS: dict = {}
+# Statements built once per scope and what else shapes them (see ``_plain_list``).
+_KEPT: dict = {}
+
+
+def _kept(key: tuple, build) -> tuple[Select, Select]:
+    statements = _KEPT.get(key)
+    if statements is None:
+        if len(_KEPT) >= 512:
+            _KEPT.clear()
+        statements = _KEPT[key] = build()
+    return statements
 
 
 def _plain_list(user: User, sort: str, stale: bool) -> tuple[Select, Select]:
@@ -269,17 +266,56 @@ def _plain_list(user: User, sort: str, stale: bool) -> tuple[Select, Select]:
     ``stale_cutoff``): built once per scope, sort and dialect, not per request (building and
     keying them cost more Python than running them). ``scope_key``: a changed scope gives
     new statements at once."""
-    key = (scope_key(user), sort, stale, db.engine.dialect.name)
-    statements = _PLAIN_LISTS.get(key)
-    if statements is None:
+
+    def build():
         f = Filters(sort=sort, stale_days=1 if stale else None)
         cutoff = bindparam("stale_cutoff", type_=Household.last_contact_at.type) if stale else None
         page_ids = _page_ids(user, f, bindparam("page_limit"), bindparam("page_offset"), cutoff)
-        statements = (_count_statement(user, f, cutoff), _page_rows(page_ids, sort))
-        if len(_PLAIN_LISTS) >= 512:
-            _PLAIN_LISTS.clear()
-        _PLAIN_LISTS[key] = statements
-    return statements
+        return _count_statement(user, f, cutoff), _page_rows(page_ids, sort)
+
+    return _kept(("list", scope_key(user), sort, stale, db.engine.dialect.name), build)
+
+
+def _search_page(stmt: Select, sort: str) -> Select:
+    """The ids of a page of ``stmt``'s matches, each with how many there are (``page_limit``,
+    ``page_offset`` bound). Search first, then sort: as a fenced subquery (OFFSET 0) the
+    planner takes the text index and sorts the matches, instead of walking the sort index
+    and testing every household, which its fixed 2 % guess for prefix searches would make
+    it do. Only the ids and sort keys go through the sort; the page's rows come after. The
+    matches are all sorted anyway: counting them on the way costs nothing more."""
+    keys = (
+        stmt.with_only_columns(
+            Household.id,
+            Household.created_at,
+            Household.name,
+            Household.last_contact_at,
+            Household.move_date,
+        )
+        .offset(0)
+        .subquery()
+    )
+    return (
+        select(keys.c.id, func.count().over())
+        .order_by(*sort_columns(keys.c, sort))
+        .limit(bindparam("page_limit"))
+        .offset(bindparam("page_offset"))
+    )
+
+
+# the filters that make a search more than a search (its statement is then built per request)
+_ONLY_SEARCH = tuple(name for name in _NARROWING if name != "q") + ("stale_days",)
+
+
+def _plain_search(user: User, sort: str, dialect: str) -> tuple[Select, Select]:
+    """A search without other filters: the matches' statement and its page's
+    (``_search_page``), with the words bound as ``fts``, built once per scope, sort and
+    dialect (like ``_plain_list``)."""
+
+    def build():
+        stmt = select(Household).where(household_scope(user), match_condition(dialect))
+        return stmt, _search_page(stmt, sort)
+
+    return _kept(("search", scope_key(user), sort, dialect), build)
 
 
 @cache

@@ -10,9 +10,11 @@ containing every word as a word prefix.
 
 import re
 import unicodedata
+from functools import cache
 
 from sqlalchemy import Integer, bindparam, column, text
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import BindParameter
 
 from lotsen.households.models import Household
 
@@ -67,18 +69,31 @@ def query_terms(q: str) -> list[str]:
     return words(q)[:MAX_TERMS]
 
 
-def match_clause(q: str, dialect: str) -> ColumnElement[bool] | None:
-    """SQL condition for households matching ``q`` (None when ``q`` has no words)."""
+def match_value(q: str, dialect: str) -> str | None:
+    """What ``match_condition`` binds as ``fts`` for ``q`` (None when ``q`` has no words)."""
     terms = query_terms(q)
     if not terms:
         return None
     if dialect == "postgresql":
-        tsquery = " & ".join(f"{t}:*" for t in terms)
-        return text("household.search_vector @@ to_tsquery('simple', :fts)").bindparams(
-            bindparam("fts", tsquery)
-        )
-    fts = " ".join(f'"{t}"*' for t in terms)
+        return " & ".join(f"{t}:*" for t in terms)
+    return " ".join(f'"{t}"*' for t in terms)
+
+
+def _matches(dialect: str, fts: BindParameter) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        return text("household.search_vector @@ to_tsquery('simple', :fts)").bindparams(fts)
     matches = text("SELECT rowid FROM household_fts WHERE household_fts MATCH :fts")
-    return Household.id.in_(
-        matches.bindparams(bindparam("fts", fts)).columns(column("rowid", Integer))
-    )
+    return Household.id.in_(matches.bindparams(fts).columns(column("rowid", Integer)))
+
+
+@cache
+def match_condition(dialect: str) -> ColumnElement[bool]:
+    """SQL condition for households matching the bound parameter ``fts`` (``match_value``),
+    through the database's text index; built once (a search's statement can be kept)."""
+    return _matches(dialect, bindparam("fts"))
+
+
+def match_clause(q: str, dialect: str) -> ColumnElement[bool] | None:
+    """SQL condition for households matching ``q`` (None when ``q`` has no words)."""
+    value = match_value(q, dialect)
+    return None if value is None else _matches(dialect, bindparam("fts", value))
