@@ -1,7 +1,7 @@
 """URLs built from what a visitor sent: ids in paths, query strings kept on links, and
 redirect targets, which must stay inside the app."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from flask import current_app, request, url_for
@@ -73,3 +73,12 @@ def id_url(endpoint: str, **ids: int) -> str:
     for n, key in enumerate(keys):
         pattern = pattern.replace(str(_ID_PLACEHOLDER + n), str(ids[key]))
     return pattern
+
+
+def id_urls(endpoint: str, name: str) -> Callable[[int], str]:
+    """``id_url(endpoint, name=id)`` as a function of the id, for a list with a link in every
+    row: the pattern is looked up once, each row's link is one string."""
+    before, _mark, after = id_url(endpoint, **{name: _ID_PLACEHOLDER}).partition(
+        str(_ID_PLACEHOLDER)
+    )
+    return lambda id_: f"{before}{int(id_)}{after}"

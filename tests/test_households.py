@@ -606,7 +606,7 @@ def test_the_list_by_last_contact_walks_an_index_in_its_order(app_ctx):
 def test_id_urls_are_url_for_with_the_ids_put_in(app, root):
     from flask import url_for
 
-    from lotsen.urls import MAX_ID, id_url
+    from lotsen.urls import MAX_ID, id_url, id_urls
 
     cases = [
         ("households.view", {"household_id": 7}),
@@ -618,3 +618,6 @@ def test_id_urls_are_url_for_with_the_ids_put_in(app, root):
         for endpoint, ids in cases * 2:  # the second time from the kept pattern
             assert id_url(endpoint, **ids) == url_for(endpoint, **ids)
         assert id_url("households.view", household_id=7).startswith(f"{root}/households/")
+        row_url = id_urls("households.view", "household_id")  # a list's rows
+        for id_ in (1, 7, 1_999_990_000, MAX_ID):
+            assert row_url(id_) == url_for("households.view", household_id=id_)

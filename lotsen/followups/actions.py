@@ -21,7 +21,7 @@ from markupsafe import Markup
 from lotsen.followups.forms import RescheduleForm, action_forms
 from lotsen.form_html import escape_text
 from lotsen.i18n import local_dates, page_translations
-from lotsen.urls import id_url
+from lotsen.urls import id_urls
 
 _ID = "987654321"  # an id no follow-up has (ids are digits: a marker that survives URLs)
 _TITLE = "\ue000title\ue000"  # private-use characters: nothing escapes or writes them
@@ -102,6 +102,7 @@ class DayLines:
         )
         self.date = local_dates("medium")
         self.env = current_app.jinja_env
+        self.household_url = id_urls("households.view", "household_id")
 
     def __call__(self, line) -> Markup:
         e = escape_text
@@ -116,7 +117,7 @@ class DayLines:
         else:
             last = self.never
         note = f'<p class="pre">{e(line.note)}</p>' if line.note else ""
-        household = id_url("households.view", household_id=line.household_id)
+        household = self.household_url(line.household_id)
         html = (
             '<div class="day-line">\n'
             f'        <p class="day-main"><a href="{e(household)}">'

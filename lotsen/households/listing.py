@@ -19,7 +19,7 @@ from lotsen.households.forms import HouseholdFilterForm
 from lotsen.households.queries import ListRow
 from lotsen.households.vocab import label
 from lotsen.i18n import local_dates
-from lotsen.urls import id_url
+from lotsen.urls import id_urls
 
 
 def table_rows(rows: list[ListRow]) -> Markup:
@@ -28,6 +28,7 @@ def table_rows(rows: list[ListRow]) -> Markup:
         none = _text("No households match.")
         return Markup(f'\n    <tr><td colspan="9">{none}</td></tr>\n  ')  # noqa: S704
     short_date = local_dates("short")
+    household_url = id_urls("households.view", "household_id")
     never, not_sure = _text("Never"), _text("Not sure yet")
     last_label, next_label = _text("Last contact"), _text("Next follow-up")
     stages: dict = {}
@@ -43,7 +44,7 @@ def table_rows(rows: list[ListRow]) -> Markup:
         due = _e(short_date(h.next_due_on)) if h.next_due_on else "–"
         tags = "".join([f'<span class="tag">{_e(t)}</span> ' for t in h.tags])
         place = _e(h.municipality_name) if h.municipality_name else not_sure
-        url = _e(id_url("households.view", household_id=h.id))
+        url = _e(household_url(h.id))
         html.append(
             "\n    <tr>\n"
             f'      <td><a href="{url}">{_e(h.name)}</a>{country}</td>\n'
