@@ -46,12 +46,14 @@ def test_swedish_by_default_english_per_user(client, region):
     assert '<html lang="sv">' in page and "Logga en kontakt" in page
     assert "2 juli 2026" in page
     assert '<a href="/households" aria-current="page">Hushåll</a>' in page  # the menu
+    assert ">Ny</span>" in client.get("/households").get_data(as_text=True)  # a stage label
 
     assert client.post("/settings", data={"locale": "en"}).status_code == 302
     page = client.get(f"/households/{h.id}").get_data(as_text=True)
     assert '<html lang="en">' in page and "Log a contact" in page
     assert "Jul 2, 2026" in page
     assert '<a href="/households" aria-current="page">Households</a>' in page
+    assert ">New</span>" in client.get("/households").get_data(as_text=True)
 
 
 def test_login_page_language_can_be_switched(client):

@@ -3,6 +3,7 @@
 import enum
 
 from flask import g, has_app_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 
@@ -164,14 +165,23 @@ LANGUAGES = {
 
 
 def label(value) -> str:
-    """The translated label of a vocabulary value ('' for None), cached per request: a list
-    page asks for the same few labels hundreds of times."""
+    """The translated label of a vocabulary value ('' for None). The labels are kept per
+    language (the one of the request's first label): a list page asks for the same few
+    labels hundreds of times, and each translation through Flask-Babel costs ~50 calls."""
     if value is None:
         return ""
-    cache = g.setdefault("_labels", {}) if has_app_context() else {}
-    if value not in cache:
-        cache[value] = str(LABELS.get(value, LANGUAGES.get(value, value)))
-    return cache[value]
+    if not has_app_context() or (value not in LABELS and value not in LANGUAGES):
+        return str(LABELS.get(value, LANGUAGES.get(value, value)))  # kept: the vocabulary only
+    kept = g.get("_labels")
+    if kept is None:
+        kept = g._labels = _TRANSLATED.setdefault(str(get_locale()), {})
+    text = kept.get(value)
+    if text is None:
+        text = kept[value] = str(LABELS.get(value, LANGUAGES.get(value, value)))
+    return text
+
+
+_TRANSLATED: dict[str, dict] = {}  # language -> value -> label
 
 
 def choices(enum_cls, blank=None) -> list[tuple[str, str]]:
