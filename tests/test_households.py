@@ -581,11 +581,24 @@ def test_a_guides_list_count_is_the_plain_count_up_to_the_cap(app_ctx, region, m
     share_household(factories.household(factories.LYCKSELE, guide=other), guide, by=other)
     factories.household(factories.MALA, guide=other)  # not visible
     db.session.flush()
+    factories.household(factories.NORSJO, at=ago(days=90))  # stale
+    factories.household(factories.LYCKSELE, others=[factories.NORSJO], at=ago(days=90))
+    factories.household(factories.MALA, guide=guide, at=ago(days=90))
+    db.session.flush()
     monkeypatch.setattr(queries, "COUNT_LIMIT", cap)
     for f in (Filters(), Filters(municipality=factories.MALA), Filters(stage="new")):
         plain = _capped_count(household_query(guide, f))
         assert _count_visible(guide, f) == plain, (cap, f)
-    assert _count_visible(guide, Filters()) == min(cap + 1, 6)
+    assert _count_visible(guide, Filters()) == min(cap + 1, 9)
+    # the stale list's count; on PostgreSQL also testing the municipalities' households one
+    # by one (LATERAL), as the kept stale-list statement does
+    stale = Filters(stale_days=30)
+    plain = _capped_count(household_query(guide, stale))
+    assert plain == min(cap + 1, 3)
+    ways = (False, True) if db.engine.dialect.name == "postgresql" else (False,)
+    for one_by_one in ways:
+        count = db.session.scalar(queries._count_statement(guide, stale, one_by_one=one_by_one))
+        assert count == plain, (cap, one_by_one)
 
 
 def test_the_list_by_last_contact_walks_an_index_in_its_order(app_ctx):

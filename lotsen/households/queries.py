@@ -4,7 +4,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 
-from sqlalchemy import JSON, Select, and_, bindparam, exists, func, or_, select, union
+from sqlalchemy import (
+    JSON,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union,
+)
 
 from lotsen import clock
 from lotsen.access import (
@@ -271,9 +283,11 @@ def _plain_list(user: User, sort: str, stale: bool) -> tuple[Select, Select]:
         f = Filters(sort=sort, stale_days=1 if stale else None)
         cutoff = bindparam("stale_cutoff", type_=Household.last_contact_at.type) if stale else None
         page_ids = _page_ids(user, f, bindparam("page_limit"), bindparam("page_offset"), cutoff)
-        return _count_statement(user, f, cutoff), _page_rows(page_ids, sort)
+        one_by_one = stale and dialect == "postgresql"
+        return _count_statement(user, f, cutoff, one_by_one), _page_rows(page_ids, sort)
 
-    return _kept(("list", scope_key(user), sort, stale, db.engine.dialect.name), build)
+    dialect = db.engine.dialect.name
+    return _kept(("list", scope_key(user), sort, stale, dialect), build)
 
 
 def _search_page(stmt: Select, sort: str) -> Select:
@@ -385,18 +399,33 @@ def _count_visible(user: User, f: Filters) -> int:
     return db.session.scalar(_count_statement(user, f))
 
 
-def _count_statement(user: User, f: Filters, cutoff=None) -> Select:
-    """``_count_visible``'s statement."""
+def _count_statement(user: User, f: Filters, cutoff=None, one_by_one=False) -> Select:
+    """``_count_visible``'s statement. ``one_by_one`` (PostgreSQL; SQLite has no LATERAL):
+    the municipalities' branch tests their households one by one, stopping at the cap, for
+    a filter most households pass (the stale days). PostgreSQL otherwise merge-joins them
+    with every household in id order: at 20 000 households the stale count read 10 144
+    households for the municipality's 1 469 (7.2 ms; one by one 2.4 ms). Not for a
+    selective filter (a search), where that join is the better plan."""
     if user.role != Role.GUIDE:
         return _capped(household_query(user, f, cutoff=cutoff))
     cap = COUNT_LIMIT + 1
     filters = filter_conditions(f, cutoff=cutoff)
     hm = household_municipality.c
+    in_municipalities = hm.municipality_code.in_(sorted(user.municipality_codes))
+    if one_by_one:
+        passes = select(literal(1)).where(Household.id == hm.household_id, *filters)
+        passes = passes.offset(0).lateral()  # OFFSET 0: a fence, so it stays a nested loop
+        municipalities = (
+            select(hm.household_id.label("id")).join(passes, true()).where(in_municipalities)
+        )
+    else:
+        municipalities = (
+            select(Household.id)
+            .join(household_municipality, hm.household_id == Household.id)
+            .where(in_municipalities, *filters)
+        )
     branches = [
-        select(Household.id)
-        .join(household_municipality, hm.household_id == Household.id)
-        .where(hm.municipality_code.in_(sorted(user.municipality_codes)), *filters)
-        .distinct(),  # a household in two of the guide's municipalities
+        municipalities.distinct(),  # a household in two of the guide's municipalities
         select(Household.id).where(Household.guide_id == user.id, *filters),
         select(Household.id)
         .join(HouseholdShare, HouseholdShare.household_id == Household.id)
