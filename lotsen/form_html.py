@@ -13,6 +13,8 @@ from wtforms import widgets
 from wtforms.fields.choices import Choice
 from wtforms.widgets import core as widget_core
 
+from lotsen.kept import kept
+
 WTFORMS_HTML_PARAMS = widget_core.html_params
 QUOTE = Markup("&quot;")
 
@@ -55,12 +57,12 @@ _hidden_inputs: dict = {}
 def hidden_input(field) -> tuple[Markup, Markup]:
     """The hidden input as WTForms renders it, before and after its value."""
     key = (field.id, field.name, field.flags.disabled)
-    parts = _hidden_inputs.get(key)
-    if parts is None:
-        if len(_hidden_inputs) >= FIELD_CACHE_SIZE:
-            _hidden_inputs.clear()
-        parts = _hidden_inputs[key] = tuple(field.widget(field, value=_VALUE).split(_VALUE))
-    return parts
+    return kept(
+        _hidden_inputs,
+        key,
+        lambda: tuple(field.widget(field, value=_VALUE).split(_VALUE)),
+        FIELD_CACHE_SIZE,
+    )
 
 
 class Select(widgets.Select):
@@ -130,25 +132,21 @@ def kept_field(macro):
     everything the macro's output depends on."""
 
     def field(f, class_="", hint=None):
-        kept = getattr(f, "_blank_html", None)  # a shared empty form's (forms.blank_form)
-        if kept is not None:  # that form is one locale's: the key needs no locale
+        blank_html = getattr(f, "_blank_html", None)  # a shared empty form's (forms.blank_form)
+        if blank_html is not None:  # that form is one locale's: the key needs no locale
             key = (class_, _text_key(hint))
-            html = kept.get(key)
+            html = blank_html.get(key)
             if html is None:
-                html = kept[key] = macro(f, class_, hint)
+                html = blank_html[key] = macro(f, class_, hint)
             return html
         key = _field_key(f, class_, hint)
         try:
-            html = None if key is None else _field_html.get(key)
+            hash(key)
         except TypeError:  # a value in it cannot be hashed
             key = None
         if key is None:
             return macro(f, class_, hint)
-        if html is None:
-            if len(_field_html) >= FIELD_CACHE_SIZE:
-                _field_html.clear()
-            html = _field_html[key] = macro(f, class_, hint)
-        return html
+        return kept(_field_html, key, lambda: macro(f, class_, hint), FIELD_CACHE_SIZE)
 
     return field
 

@@ -19,6 +19,7 @@ from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 
 from lotsen.form_html import Select, _text_key, hidden_input
+from lotsen.kept import kept
 
 
 def _strip(value):
@@ -183,17 +184,15 @@ def blank_form(form_class: type[BaseForm], *key, **kwargs):
     kept fields, and the household page draws a dozen. Made per request is what must be:
     the CSRF token and random defaults (``SubmitOnce``'s key). For drawing only: a view
     that reads a submission builds its own form (and passes that to show its errors)."""
-    kept = current_app.extensions.setdefault("lotsen_blank_forms", {})  # per app: its config
+    store = current_app.extensions.setdefault("lotsen_blank_forms", {})  # per app: its config
     try:
         cache_key = (form_class, str(get_locale()), key, _frozen(kwargs))
-        form = kept.get(cache_key)
+        hash(cache_key)
     except TypeError:  # an argument that cannot be a key
         return form_class(formdata=None, **kwargs)
-    if form is None:
-        if len(kept) >= BLANK_FORMS_KEPT:
-            kept.clear()
-        form = kept[cache_key] = _Blank(form_class(formdata=None, **kwargs))
-    return form
+    return kept(
+        store, cache_key, lambda: _Blank(form_class(formdata=None, **kwargs)), BLANK_FORMS_KEPT
+    )
 
 
 def _frozen(value):

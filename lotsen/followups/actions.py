@@ -21,6 +21,7 @@ from markupsafe import Markup
 from lotsen.followups.forms import RescheduleForm, action_forms
 from lotsen.form_html import escape_text
 from lotsen.i18n import local_dates, page_translations
+from lotsen.kept import kept
 from lotsen.urls import id_urls
 
 _ID = "987654321"  # an id no follow-up has (ids are digits: a marker that survives URLs)
@@ -55,9 +56,8 @@ class _MarkFollowUp:
 def _skeleton(back: str) -> str:
     """The macro's markup for a marked follow-up as a format string with a field for each
     mark, once per language and ``back``."""
-    key = (str(get_locale()), back)
-    skeleton = _skeletons.get(key)
-    if skeleton is None:
+
+    def build():
         template = current_app.jinja_env.get_template("followups/_actions.html")
         module = template.make_module({**page_translations(), "csrf_token": lambda: _TOKEN})
         mark = _MarkFollowUp()
@@ -65,10 +65,10 @@ def _skeleton(back: str) -> str:
         skeleton = html.replace("{", "{{").replace("}", "}}")
         for name, value in _FIELDS.items():
             skeleton = skeleton.replace(value, "{" + name + "}")
-        if len(_skeletons) >= 64:  # ``back`` of household pages: one per household
-            _skeletons.clear()
-        _skeletons[key] = skeleton
-    return skeleton
+        return skeleton
+
+    # 64: ``back`` of household pages is one per household
+    return kept(_skeletons, (str(get_locale()), back), build, 64)
 
 
 class FollowUpActions:

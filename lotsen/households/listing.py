@@ -19,6 +19,7 @@ from lotsen.households.forms import HouseholdFilterForm
 from lotsen.households.queries import ListRow
 from lotsen.households.vocab import label
 from lotsen.i18n import local_dates
+from lotsen.kept import kept
 from lotsen.urls import id_urls
 
 
@@ -92,19 +93,17 @@ def filter_row(form: HouseholdFilterForm) -> Markup:
     if form.errors:
         return _draw(form)
     selects = tuple(tuple(form[name].raw_data or ()) for name, _ in FILTER_ROW if name not in TYPED)
-    key = (str(get_locale()), form.options_key, selects)
-    pieces = _filter_rows.get(key)
-    if pieces is None:
+
+    def build():
         marked = MultiDict(
             [(name, value) for name, _ in FILTER_ROW for value in form[name].raw_data or ()]
         )
         for name, mark in _MARKS.items():
             marked.setlist(name, [mark])
         html = _draw(HouseholdFilterForm(marked, **form.options))
-        pieces = tuple(re.split("(" + "|".join(_MARKS.values()) + ")", html))
-        if len(_filter_rows) >= 256:
-            _filter_rows.clear()
-        _filter_rows[key] = pieces
+        return tuple(re.split("(" + "|".join(_MARKS.values()) + ")", html))
+
+    pieces = kept(_filter_rows, (str(get_locale()), form.options_key, selects), build, 256)
     values = {mark: str(escape(form[name]._value())) for name, mark in _MARKS.items()}
     html = "".join([values.get(piece, piece) for piece in pieces])
     return Markup(html)  # noqa: S704  (WTForms' markup, the values escaped)

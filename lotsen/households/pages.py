@@ -56,6 +56,7 @@ from lotsen.households.models import Household, HouseholdShare
 from lotsen.households.page_data import PageHousehold, page_household
 from lotsen.households.queries import Filters, list_households
 from lotsen.households.timeline import timeline
+from lotsen.kept import kept
 from lotsen.regions.models import Municipality, municipality_refs
 
 PAGE_OPTIONS = (
@@ -283,16 +284,14 @@ def filter_form() -> HouseholdFilterForm:
     municipalities, guides = municipality_refs(), active_guide_names()
     if request.args:
         return HouseholdFilterForm(request.args, municipalities=municipalities, guides=guides)
-    kept = current_app.extensions.setdefault("lotsen_unfiltered_forms", {})
-    key = (str(get_locale()), municipalities, tuple(map(tuple, guides)))
-    form = kept.get(key)
-    if form is None:
+
+    def build():
         form = HouseholdFilterForm(MultiDict(), municipalities=municipalities, guides=guides)
         form.validate()  # every field is optional: no errors, the defaults as data
-        if len(kept) >= 64:
-            kept.clear()
-        kept[key] = form
-    return form
+        return form
+
+    store = current_app.extensions.setdefault("lotsen_unfiltered_forms", {})
+    return kept(store, (str(get_locale()), municipalities, tuple(map(tuple, guides))), build, 64)
 
 
 def filters_of(form: HouseholdFilterForm) -> Filters:

@@ -38,6 +38,7 @@ from lotsen.households.models import (
 )
 from lotsen.households.search import match_clause, match_condition, match_value
 from lotsen.households.vocab import PersonKind
+from lotsen.kept import kept
 from lotsen.regions.models import Municipality
 
 COUNT_LIMIT = 1000  # past this the list says "more than 1 000": counting on costs time
@@ -260,16 +261,7 @@ def stale_cutoff(days: int):
 
 
 # Statements built once per scope and what else shapes them (see ``_plain_list``).
-_KEPT: dict = {}
-
-
-def _kept(key: tuple, build) -> tuple[Select, Select]:
-    statements = _KEPT.get(key)
-    if statements is None:
-        if len(_KEPT) >= 512:
-            _KEPT.clear()
-        statements = _KEPT[key] = build()
-    return statements
+_STATEMENTS: dict = {}
 
 
 def _plain_list(user: User, sort: str, stale: bool) -> tuple[Select, Select]:
@@ -287,7 +279,7 @@ def _plain_list(user: User, sort: str, stale: bool) -> tuple[Select, Select]:
         return _count_statement(user, f, cutoff, one_by_one), _page_rows(page_ids, sort)
 
     dialect = db.engine.dialect.name
-    return _kept(("list", scope_key(user), sort, stale, dialect), build)
+    return kept(_STATEMENTS, ("list", scope_key(user), sort, stale, dialect), build, 512)
 
 
 def _search_page(stmt: Select, sort: str) -> Select:
@@ -329,7 +321,7 @@ def _plain_search(user: User, sort: str, dialect: str) -> tuple[Select, Select]:
         stmt = select(Household).where(household_scope(user), match_condition(dialect))
         return stmt, _search_page(stmt, sort)
 
-    return _kept(("search", scope_key(user), sort, dialect), build)
+    return kept(_STATEMENTS, ("search", scope_key(user), sort, dialect), build, 512)
 
 
 @cache
