@@ -279,16 +279,15 @@ register_panel("sharing", order=60, template="households/_sharing.html", context
 def filter_form() -> HouseholdFilterForm:
     """The list's filters, from the query string. Without one (the list as first opened, its
     most common view) the form is the same for everyone with the same language and options:
-    built and validated once and shared, as it is only read (drawn, its defaults made into
-    filters); building the 22 fields cost a sixth of the page."""
+    built once and shared, as it is only read (validated, drawn, its defaults made into
+    filters: every field is optional, so it validates the same for everyone); building the
+    22 fields cost a sixth of the page."""
     municipalities, guides = municipality_refs(), active_guide_names()
     if request.args:
         return HouseholdFilterForm(request.args, municipalities=municipalities, guides=guides)
 
     def build():
-        form = HouseholdFilterForm(MultiDict(), municipalities=municipalities, guides=guides)
-        form.validate()  # every field is optional: no errors, the defaults as data
-        return form
+        return HouseholdFilterForm(MultiDict(), municipalities=municipalities, guides=guides)
 
     store = current_app.extensions.setdefault("lotsen_unfiltered_forms", {})
     return kept(store, (str(get_locale()), municipalities, tuple(map(tuple, guides))), build, 64)
@@ -302,7 +301,7 @@ def render_list(status: int = 200, **forms):
     """The household list with its filters; ``forms`` (e.g. ``bulk_form``) replace the
     empty forms other features add to it."""
     form = filter_form()
-    if request.args and not form.validate():  # without a query string: validated already
+    if not form.validate():
         return render_template("households/index.html", form=form, page=None), 400
     page = list_households(
         current_user,
