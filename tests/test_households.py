@@ -406,6 +406,33 @@ def test_count_stops_at_the_limit_and_pages_go_on(client, listing, monkeypatch, 
     assert "Familjen Gamma" in third and 'rel="next"' not in third
 
 
+@pytest.mark.parametrize(
+    "sort", ["-created", "created", "name", "last_contact", "-last_contact", "move_date"]
+)
+def test_a_search_with_more_matches_than_counted_pages_like_the_list(
+    client, listing, monkeypatch, app, sort
+):
+    """Past the count's cap, a region-wide search on SQLite reads its page off the sort's
+    index (``_common_word_search``): every page is the list's, in the list's order, and the
+    count says "more than"; under the cap the matches are sorted as before."""
+    from lotsen.households import queries
+    from lotsen.households.queries import Filters, list_households
+
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    coordinator = listing.coordinator
+    for page in (1, 2, 3):
+        searched = list_households(coordinator, Filters(q="familjen", sort=sort), page, 2)
+        listed = list_households(coordinator, Filters(sort=sort), page, 2)
+        assert [r.id for r in searched.items] == [r.id for r in listed.items], (sort, page)
+        assert searched.total is None and searched.has_next == (page < 3)
+    few = list_households(coordinator, Filters(q="alfa", sort=sort), 1, 2)
+    assert [r.name for r in few.items] == ["Familjen Alfa"] and few.total == 1
+    monkeypatch.setitem(app.config, "HOUSEHOLDS_PER_PAGE", 2)
+    login(client, coordinator)
+    page = client.get("/households", query_string={"q": "familjen", "sort": sort}).text
+    assert "Fler än 3 hushåll" in page and 'rel="next"' in page
+
+
 def test_bad_filter_values_give_400_not_500(client, listing):
     login(client, listing.coordinator)
     for query in (
@@ -584,21 +611,24 @@ def test_a_guides_list_count_is_the_plain_count_up_to_the_cap(app_ctx, region, m
     factories.household(factories.NORSJO, at=ago(days=90))  # stale
     factories.household(factories.LYCKSELE, others=[factories.NORSJO], at=ago(days=90))
     factories.household(factories.MALA, guide=guide, at=ago(days=90))
+    factories.household(factories.MALA, at=ago(days=90))  # stale, not the guide's
+    factories.household(factories.MALA, at=ago(days=60))
     db.session.flush()
     monkeypatch.setattr(queries, "COUNT_LIMIT", cap)
     for f in (Filters(), Filters(municipality=factories.MALA), Filters(stage="new")):
         plain = _capped_count(household_query(guide, f))
         assert _count_visible(guide, f) == plain, (cap, f)
     assert _count_visible(guide, Filters()) == min(cap + 1, 9)
-    # the stale list's count; on PostgreSQL also testing the municipalities' households one
-    # by one (LATERAL), as the kept stale-list statement does
+    # the stale list's count, also as the kept stale-list statement counts it (the
+    # municipalities' branch first; on PostgreSQL its households one by one, LATERAL), for
+    # a guide of two municipalities and one of one (no DISTINCT)
     stale = Filters(stale_days=30)
-    plain = _capped_count(household_query(guide, stale))
-    assert plain == min(cap + 1, 3)
-    ways = (False, True) if db.engine.dialect.name == "postgresql" else (False,)
-    for one_by_one in ways:
-        count = db.session.scalar(queries._count_statement(guide, stale, one_by_one=one_by_one))
-        assert count == plain, (cap, one_by_one)
+    for who, expected in ((guide, 3), (other, 3)):
+        plain = _capped_count(household_query(who, stale))
+        assert plain == min(cap + 1, expected)
+        for stale_only in (False, True):
+            count = db.session.scalar(queries._count_statement(who, stale, stale_only=stale_only))
+            assert count == plain, (cap, who.name, stale_only)
 
 
 def test_the_list_by_last_contact_walks_an_index_in_its_order(app_ctx):

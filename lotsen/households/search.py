@@ -82,8 +82,13 @@ def match_value(q: str, dialect: str) -> str | None:
 def _matches(dialect: str, fts: BindParameter) -> ColumnElement[bool]:
     if dialect == "postgresql":
         return text("household.search_vector @@ to_tsquery('simple', :fts)").bindparams(fts)
+    return Household.id.in_(fts_rowids(fts))
+
+
+def fts_rowids(fts: BindParameter):
+    """SQLite: the ids of the households matching ``fts``, from the text index alone."""
     matches = text("SELECT rowid FROM household_fts WHERE household_fts MATCH :fts")
-    return Household.id.in_(matches.bindparams(fts).columns(column("rowid", Integer)))
+    return matches.bindparams(fts).columns(column("rowid", Integer))
 
 
 @cache
