@@ -412,7 +412,7 @@ def test_count_stops_at_the_limit_and_pages_go_on(client, listing, monkeypatch, 
 def test_a_search_with_more_matches_than_counted_pages_like_the_list(
     client, listing, monkeypatch, app, sort
 ):
-    """Past the count's cap, a region-wide search on SQLite reads its page off the sort's
+    """Past the count's cap, a region-wide search reads its page off the sort's
     index (``_common_word_search``): every page is the list's, in the list's order, and the
     count says "more than"; under the cap the matches are sorted as before."""
     from lotsen.households import queries

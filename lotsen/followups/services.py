@@ -211,7 +211,7 @@ def bulk_create(
 def open_followups(household: Household) -> list:
     """The household's open follow-ups, soonest first, as plain rows (id, title, note,
     due_on, due_time, assignee_name): what its page shows and acts on."""
-    return db.session.execute(_open_followups(), {"household_id": household.id}).all()
+    return db.session.connection().execute(_open_followups(), {"household_id": household.id}).all()
 
 
 @lru_cache(maxsize=1)
@@ -266,7 +266,7 @@ def my_day(user: User, today: date) -> dict[str, list[DayLine]]:
     week_end = today + timedelta(days=6 - today.weekday())
     statement = _my_day(user.id, household_visible(user))
     day: dict[str, list[DayLine]] = {"overdue": [], "today": [], "week": []}
-    for row in db.session.execute(statement, {"week_end": week_end}):
+    for row in db.session.connection().execute(statement, {"week_end": week_end}):
         line = DayLine(*row)
         if line.due_on < today:
             section = "overdue"
@@ -308,7 +308,7 @@ def _my_day(user_id: int, visible) -> Select:
 def due_counts(user: User, today: date) -> tuple[int, int]:
     """(overdue, due today) open follow-ups of ``user``: the numbers in the navigation."""
     visible = household_visible(user)  # built once per scope: the same object while it holds
-    row = db.session.execute(_due_counts(user.id, visible, today)).one()
+    row = db.session.connection().execute(_due_counts(user.id, visible, today)).one()
     return row[0], row[1]
 
 

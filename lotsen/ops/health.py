@@ -109,7 +109,7 @@ LEASES = select(
 
 def job_health(config, now: datetime) -> list[JobHealth]:
     """Every planned job (as the scheduler process would plan it with this configuration)."""
-    rows = {row.name: row for row in db.session.execute(LEASES)}
+    rows = {row.name: row for row in db.session.connection().execute(LEASES)}
     result = []
     for name, trigger in _planned(config).items():
         row = rows.get(name)
