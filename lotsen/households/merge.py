@@ -40,7 +40,7 @@ def _duplicates_statement(email: bool, phone: bool, scope):
     return (
         select(Household.id, Household.name, Household.email)
         .where(Household.id != bindparam("id"), or_(*same), scope)
-        .limit(bindparam("limit", type_=Integer))
+        .limit(bindparam("limit", type_=Integer, literal_execute=True))  # see queries.PAGE_LIMIT
     )
 
 
