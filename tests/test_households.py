@@ -238,6 +238,20 @@ def names(client, **query):
 
 
 @pytest.fixture
+def count_limit(monkeypatch):
+    """Sets the list's count cap for one test. Kept statements carry the cap they were built
+    with (``queries._STATEMENTS``): the test gets a store of its own, so that none built
+    with its cap reaches another test (and none built before reaches it)."""
+    from lotsen.households import queries
+
+    def set_limit(n: int) -> None:
+        monkeypatch.setattr(queries, "COUNT_LIMIT", n)
+        monkeypatch.setattr(queries, "_STATEMENTS", {})
+
+    return set_limit
+
+
+@pytest.fixture
 def listing(client, region):
     g = region.norsjo_guide
     alfa = factories.household(
@@ -392,10 +406,8 @@ def test_sorting_and_pagination(client, listing, app):
     assert "Sida 2 av 3" in second and "5 hushåll" in second
 
 
-def test_count_stops_at_the_limit_and_pages_go_on(client, listing, monkeypatch, app):
-    from lotsen.households import queries
-
-    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+def test_count_stops_at_the_limit_and_pages_go_on(client, listing, monkeypatch, app, count_limit):
+    count_limit(3)
     monkeypatch.setitem(app.config, "HOUSEHOLDS_PER_PAGE", 2)
     login(client, listing.coordinator)
     first = client.get("/households", query_string={"sort": "name"}).get_data(as_text=True)
@@ -410,15 +422,14 @@ def test_count_stops_at_the_limit_and_pages_go_on(client, listing, monkeypatch, 
     "sort", ["-created", "created", "name", "last_contact", "-last_contact", "move_date"]
 )
 def test_a_search_with_more_matches_than_counted_pages_like_the_list(
-    client, listing, monkeypatch, app, sort
+    client, listing, monkeypatch, app, count_limit, sort
 ):
     """Past the count's cap, a region-wide search reads its page off the sort's
     index (``_common_word_search``): every page is the list's, in the list's order, and the
     count says "more than"; under the cap the matches are sorted as before."""
-    from lotsen.households import queries
     from lotsen.households.queries import Filters, list_households
 
-    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    count_limit(3)
     coordinator = listing.coordinator
     for page in (1, 2, 3):
         searched = list_households(coordinator, Filters(q="familjen", sort=sort), page, 2)
@@ -590,7 +601,7 @@ def test_birth_year_of_a_new_year_is_accepted_by_a_worker_started_last_year(app_
 
 
 @pytest.mark.parametrize("cap", [2, 3, 5, 8, 1000])
-def test_a_guides_list_count_is_the_plain_count_up_to_the_cap(app_ctx, region, monkeypatch, cap):
+def test_a_guides_list_count_is_the_plain_count_up_to_the_cap(app_ctx, region, count_limit, cap):
     """The guide's count (one capped branch per way of seeing a household) against the
     plain count over the scope, with households seen in two ways at once."""
     from lotsen.households import queries
@@ -614,7 +625,7 @@ def test_a_guides_list_count_is_the_plain_count_up_to_the_cap(app_ctx, region, m
     factories.household(factories.MALA, at=ago(days=90))  # stale, not the guide's
     factories.household(factories.MALA, at=ago(days=60))
     db.session.flush()
-    monkeypatch.setattr(queries, "COUNT_LIMIT", cap)
+    count_limit(cap)
     for f in (Filters(), Filters(municipality=factories.MALA), Filters(stage="new")):
         plain = _capped_count(household_query(guide, f))
         assert _count_visible(guide, f) == plain, (cap, f)
