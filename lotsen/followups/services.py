@@ -316,16 +316,24 @@ def due_counts(user: User, today: date) -> tuple[int, int]:
 def _due_counts(user_id: int, visible, today: date) -> Select:
     """Built once per user, scope and day (it runs on every page; building it cost more than
     running it)."""
+    # The day and the status written into the statement's text when it runs, not sent as
+    # parameters: with them as parameters PostgreSQL planned this prepared statement anew on
+    # every page (its plan for any day and status looked dearer than one for 'open' today):
+    # 1.0 -> 0.36 ms a page at 20 000 households.
+    day = bindparam("today", today, type_=FollowUp.due_on.type, literal_execute=True)
+    status = bindparam(
+        "open", FollowUpStatus.OPEN, type_=FollowUp.status.type, literal_execute=True
+    )
     return (
         select(
-            func.count().filter(FollowUp.due_on < today),
-            func.count().filter(FollowUp.due_on == today),
+            func.count().filter(FollowUp.due_on < day),
+            func.count().filter(FollowUp.due_on == day),
         )
         .join(Household, Household.id == FollowUp.household_id)
         .where(
             FollowUp.assignee_id == user_id,
-            FollowUp.status == FollowUpStatus.OPEN,
-            FollowUp.due_on <= today,
+            FollowUp.status == status,
+            FollowUp.due_on <= day,
             visible,
         )
     )
