@@ -3,7 +3,7 @@
 from contextvars import ContextVar
 from datetime import UTC
 
-from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy import DateTime, Engine, MetaData, bindparam, event
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -20,6 +20,16 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def written_in(name: str, value=None, type_=None):
+    """A bound value that is written into the statement's text when it runs
+    (``literal_execute``), not sent as a parameter: for values of few forms (a page's size
+    and offset, a count's cap, today's date, a status). psycopg prepares a statement run five
+    times on a connection, and PostgreSQL planned some of ours anew on every run because its
+    plan for any value of such a parameter looked dearer than the one for the value at hand
+    (``pg_prepared_statements``: custom plans only). Never for what a user typed."""
+    return bindparam(name, value, type_=type_, literal_execute=True)
 
 
 # Column defaults read the one clock (lotsen/clock.py); the name stays for the models.

@@ -13,6 +13,7 @@ from lotsen.access import household_visible, household_visible_to
 from lotsen.accounts.models import Role, User
 from lotsen.audit import audit
 from lotsen.contacts.models import Contact
+from lotsen.db import written_in
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.households.models import Household, HouseholdEvent
@@ -316,14 +317,10 @@ def due_counts(user: User, today: date) -> tuple[int, int]:
 def _due_counts(user_id: int, visible, today: date) -> Select:
     """Built once per user, scope and day (it runs on every page; building it cost more than
     running it)."""
-    # The day and the status written into the statement's text when it runs, not sent as
-    # parameters: with them as parameters PostgreSQL planned this prepared statement anew on
-    # every page (its plan for any day and status looked dearer than one for 'open' today):
-    # 1.0 -> 0.36 ms a page at 20 000 households.
-    day = bindparam("today", today, type_=FollowUp.due_on.type, literal_execute=True)
-    status = bindparam(
-        "open", FollowUpStatus.OPEN, type_=FollowUp.status.type, literal_execute=True
-    )
+    # the day and the status written into the statement (``written_in``): PostgreSQL had
+    # planned it anew on every page, 1.0 -> 0.36 ms at 20 000 households
+    day = written_in("today", today, FollowUp.due_on.type)
+    status = written_in("open", FollowUpStatus.OPEN, FollowUp.status.type)
     return (
         select(
             func.count().filter(FollowUp.due_on < day),

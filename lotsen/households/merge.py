@@ -7,6 +7,7 @@ from sqlalchemy import Integer, bindparam, or_, select, update
 from lotsen import clock
 from lotsen.accounts.models import User
 from lotsen.contacts.models import Contact
+from lotsen.db import written_in
 from lotsen.extensions import db
 from lotsen.followups.models import FollowUp, FollowUpStatus
 from lotsen.followups.services import hand_back_followups
@@ -40,7 +41,7 @@ def _duplicates_statement(email: bool, phone: bool, scope):
     return (
         select(Household.id, Household.name, Household.email)
         .where(Household.id != bindparam("id"), or_(*same), scope)
-        .limit(bindparam("limit", type_=Integer, literal_execute=True))  # see queries.PAGE_LIMIT
+        .limit(written_in("limit", type_=Integer))
     )
 
 
