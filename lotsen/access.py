@@ -65,12 +65,6 @@ def enforce_access():
 _VISIBLE = Household.__table__.alias("visible")  # built once: aliasing copies every column
 
 
-def sees_every_household(user: User) -> bool:
-    """The scope rule's whole-region case: a coordinator sees every household (what
-    counts the region's households without a scope, e.g. a search's, may ask this)."""
-    return user.role == Role.COORDINATOR
-
-
 def household_scope(user: User) -> ColumnElement[bool]:
     """SQL condition for the households ``user`` may see and change.
 
@@ -79,7 +73,7 @@ def household_scope(user: User) -> ColumnElement[bool]:
     ...)`` so that each part is an index-only look-up instead of an OR that forces a full
     scan.
     """
-    if sees_every_household(user):
+    if user.sees_whole_region:  # a coordinator
         return true()
     if user.role != Role.GUIDE:
         return false()
@@ -135,7 +129,7 @@ def aggregate_scope(user: User, household_id=None, few: bool = False) -> ColumnE
 def household_visible(user: User) -> ColumnElement[bool]:
     """The same rule as ``household_scope``, shaped for looking at one household: each
     branch is an index look-up for that row, where the list form would gather every id."""
-    if sees_every_household(user):
+    if user.sees_whole_region:  # a coordinator
         return true()
     if user.role != Role.GUIDE:
         return false()

@@ -26,7 +26,6 @@ from lotsen.access import (
     household_visible,
     ids_in_municipalities,
     scope_key,
-    sees_every_household,
 )
 from lotsen.accounts.models import Role, User
 from lotsen.db import written_in
@@ -344,7 +343,7 @@ def _common_word_search(user: User, sort: str, dialect: str) -> tuple[Select, Se
     word it would read the whole index, and the count sends it the other way
     (``_search_page``). None for a guide's scope, whose matches the text index alone cannot
     count, and for an order without an index."""
-    if not sees_every_household(user) or sort not in _INDEXED_ORDERS:
+    if not user.sees_whole_region or sort not in _INDEXED_ORDERS:
         return None
 
     def build():
