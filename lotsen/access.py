@@ -73,7 +73,7 @@ def household_scope(user: User) -> ColumnElement[bool]:
     ...)`` so that each part is an index-only look-up instead of an OR that forces a full
     scan.
     """
-    if user.sees_whole_region:  # a coordinator
+    if user.role == Role.COORDINATOR:
         return true()
     if user.role != Role.GUIDE:
         return false()
@@ -129,7 +129,7 @@ def aggregate_scope(user: User, household_id=None, few: bool = False) -> ColumnE
 def household_visible(user: User) -> ColumnElement[bool]:
     """The same rule as ``household_scope``, shaped for looking at one household: each
     branch is an index look-up for that row, where the list form would gather every id."""
-    if user.sees_whole_region:  # a coordinator
+    if user.role == Role.COORDINATOR:
         return true()
     if user.role != Role.GUIDE:
         return false()

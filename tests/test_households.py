@@ -427,6 +427,7 @@ def test_a_search_with_more_matches_than_counted_pages_like_the_list(
     """Past the count's cap, a region-wide search reads its page off the sort's
     index (``_common_word_search``): every page is the list's, in the list's order, and the
     count says "more than"; under the cap the matches are sorted as before."""
+    from lotsen.households import queries
     from lotsen.households.queries import Filters, list_households
 
     count_limit(3)
@@ -438,6 +439,12 @@ def test_a_search_with_more_matches_than_counted_pages_like_the_list(
         assert searched.total is None and searched.has_next == (page < 3)
     few = list_households(coordinator, Filters(q="alfa", sort=sort), 1, 2)
     assert [r.name for r in few.items] == ["Familjen Alfa"] and few.total == 1
+    # the index walk is taken for the whole region's scope and an indexed order only; a
+    # guide's search (a scope the text index cannot count) keeps sorting its matches
+    dialect = db.engine.dialect.name
+    walks = queries._common_word_search(coordinator, sort, dialect) is not None
+    assert walks == (sort != "move_date")
+    assert queries._common_word_search(listing.norsjo_guide, sort, dialect) is None
     monkeypatch.setitem(app.config, "HOUSEHOLDS_PER_PAGE", 2)
     login(client, coordinator)
     page = client.get("/households", query_string={"q": "familjen", "sort": sort}).text
