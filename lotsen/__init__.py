@@ -60,7 +60,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from lotsen.db import configure_sqlite
+    from lotsen.db import configure_postgresql, configure_sqlite
     from lotsen.extensions import babel, csrf, db, limiter, login_manager
     from lotsen.i18n import select_locale, select_timezone
 
@@ -82,6 +82,8 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        elif db.engine.dialect.name == "postgresql":
+            configure_postgresql(db.engine)
     from lotsen import models  # noqa: F401  (every model, for Alembic and relationships)
     from lotsen.accounts import sessions  # noqa: F401  (registers the user loader)
 
@@ -153,9 +155,16 @@ def register_hooks(app: Flask) -> None:
     from lotsen.menu import main_menu
     from lotsen.security import reject_control_characters, set_security_headers
 
-    @app.before_request
-    def read_only_transactions():  # first: the hooks below already read the database
+    def read_only_transactions():
         READ_ONLY.set(request.method in ("GET", "HEAD", "OPTIONS"))
+
+    # first of all: the hooks of extensions and blueprints (the second factor's) read the
+    # database, and the contextvar still holds the previous request's value in this thread
+    app.before_request_funcs.setdefault(None, []).insert(0, read_only_transactions)
+
+    @app.teardown_request
+    def end_of_request(_exc):  # nor does the value outlive the request (a CLI, a test)
+        READ_ONLY.set(False)
 
     app.before_request(reject_control_characters)
     app.before_request(enforce_timeouts)

@@ -1,4 +1,4 @@
-"""Declarative base, column types and SQLite connection settings."""
+"""Declarative base, column types, and the connection settings of SQLite and PostgreSQL."""
 
 from contextvars import ContextVar
 from datetime import UTC
@@ -72,7 +72,8 @@ def include_object(obj, name, type_, reflected, compare_to):
 
 
 # True while handling a request that changes nothing (GET, HEAD, OPTIONS): its transactions
-# need no write lock. Set by a request hook (lotsen/__init__.py), not read from the request.
+# need no write lock (SQLite) and are READ ONLY (PostgreSQL). Set by the first request hook
+# (lotsen/__init__.py), not read from the request.
 READ_ONLY: ContextVar[bool] = ContextVar("read_only", default=False)
 
 
@@ -111,14 +112,43 @@ def configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def configure_postgresql(engine: Engine) -> None:
+    """A request that only reads runs in a READ ONLY transaction, which ends with COMMIT.
+
+    psycopg prepares a statement once it has run five times on a connection and keeps it for
+    the connection's life, but forgets them all (DEALLOCATE ALL) on every ROLLBACK, and every
+    request used to end in one (the session's close): PostgreSQL parsed and planned every
+    statement of every request anew. A read-only request's transaction is begun READ ONLY
+    (psycopg's ``read_only``: ``BEGIN READ ONLY``, in the round trip BEGIN takes anyway), so
+    PostgreSQL itself refuses a write in it, and ending such a transaction with COMMIT
+    instead of ROLLBACK changes nothing but keeps the prepared statements. A request that
+    reads and then writes ends its read first (``end_read``), as on SQLite."""
+    from psycopg.pq import TransactionStatus
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        raw = conn.connection.dbapi_connection
+        read_only = True if READ_ONLY.get() else None  # None: the server's default
+        if raw.read_only != read_only and raw.info.transaction_status == TransactionStatus.IDLE:
+            raw.read_only = read_only
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn):
+        raw = conn.connection.dbapi_connection
+        if raw.read_only and raw.info.transaction_status == TransactionStatus.INTRANS:
+            raw.commit()  # the ROLLBACK that follows finds no transaction and keeps them
+
+
 def end_read(session) -> None:
-    """In a request that has only read so far and now writes (a download's log entries, a
-    page view's audit entry): on SQLite, end the read transaction first, keeping what the
-    session loaded, so that the write begins a transaction of its own with BEGIN IMMEDIATE
-    and waits its turn. A read transaction that then writes fails at once ("database is
-    locked", SQLITE_BUSY_SNAPSHOT: the busy timeout does not apply) when another connection
-    has committed since it began. Nothing to do on PostgreSQL."""
-    if session.get_bind().dialect.name != "sqlite":
+    """In a request that has only read so far (``READ_ONLY``) and now writes (a download's
+    log entries, a page view's audit entry, a pending second-factor secret): end the read
+    transaction first, keeping what the session loaded, so that the write begins a
+    transaction of its own. On SQLite that one begins with BEGIN IMMEDIATE and waits its
+    turn: a read transaction that then writes fails at once ("database is locked",
+    SQLITE_BUSY_SNAPSHOT: the busy timeout does not apply) when another connection has
+    committed since it began. On PostgreSQL the read's transaction is READ ONLY
+    (``configure_postgresql``). Nothing to do in a request that writes anyway."""
+    if not READ_ONLY.get():
         return
     session.expire_on_commit = False
     try:

@@ -9,6 +9,7 @@ under CI=true they fail instead.
 
 import contextvars
 import os
+import re
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from config import TestingConfig
 from lotsen import create_app
 from lotsen.clock import now as utcnow
+from lotsen.db import READ_ONLY
 from lotsen.extensions import db
 from tests import factories
 
@@ -94,11 +96,33 @@ def make_config(url: str, **overrides) -> type[TestingConfig]:
     return type("Config", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
 
 
+# What a request that only reads (GET, HEAD, OPTIONS: lotsen.db.READ_ONLY) must not do before
+# it has ended its read with lotsen.db.end_read. On PostgreSQL such a request's transaction
+# is READ ONLY (lotsen/db.py), but here every request runs in a SAVEPOINT of the test's
+# read-write transaction, so the rule is checked on every statement of every test instead.
+WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+WRITES_IN_A_READ: list[str] = []
+
+
+def _no_write_in_a_read(conn, cursor, statement, parameters, context, executemany):
+    if READ_ONLY.get() and WRITES.match(statement):
+        WRITES_IN_A_READ.append(statement[:120])
+
+
+@pytest.fixture(autouse=True)
+def reads_do_not_write():
+    yield
+    found = list(WRITES_IN_A_READ)
+    WRITES_IN_A_READ.clear()
+    assert not found, f"a GET request wrote before lotsen.db.end_read: {found}"
+
+
 @pytest.fixture(scope="session")
 def app(database):
     app = create_app(make_config(database))
     with app.app_context():
         upgrade()
+        event.listen(db.engine, "before_cursor_execute", _no_write_in_a_read)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -107,6 +131,7 @@ def app(database):
 @pytest.fixture
 def app_ctx(app):
     """An app context whose database work is rolled back at the end of the test."""
+    READ_ONLY.set(False)  # whatever an earlier test's request left in this thread
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()

@@ -22,6 +22,7 @@ from lotsen.accounts.services import (
     end_all_sessions,
 )
 from lotsen.accounts.sessions import end_session, start_session
+from lotsen.db import end_read
 from lotsen.extensions import db
 from lotsen.urls import next_url
 
@@ -210,6 +211,7 @@ def two_factor():
             "accounts/two_factor.html", enrolled=True, left=tf.unused_recovery_codes(user)
         )
     if not user.totp_secret:
+        end_read(db.session())  # the first view saves the secret (see end_read)
         user.totp_secret = tf.new_secret()  # pending until a code proves the app holds it
         db.session.commit()
     form = CodeForm()

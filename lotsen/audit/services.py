@@ -145,25 +145,24 @@ def record_view(
     executed on the session's connection (no ORM unit of work), and a commit that keeps
     what the session loaded (the request log looks at the user afterwards).
 
-    - PostgreSQL: the INSERT joins the request's transaction and, unless ``wait_for_disk``
-      (a handed-out export), turns off waiting for the WAL flush for that transaction only
-      (see ``audit``).
+    The request's read ends first (``end_read``: its commit writes nothing) and the entry
+    gets a short write transaction of its own:
+    - PostgreSQL: the read's transaction is READ ONLY; unless ``wait_for_disk`` (a
+      handed-out export), the INSERT turns off waiting for the WAL flush for its
+      transaction only (see ``audit``).
     - SQLite: a read transaction that then writes fails at once ("database is locked",
       SQLITE_BUSY_SNAPSHOT: the busy timeout does not apply) when another connection
       committed since it began — with two workers showing household pages, most of the
-      time. So the read ends first (its commit writes nothing) and the entry gets a short
-      write transaction of its own (``BEGIN IMMEDIATE``, which waits its turn). With
-      ``synchronous=NORMAL`` in WAL mode (lotsen/db.py) that commit survives a crash of the
-      application; a power cut can lose the last commits, never corrupt the file.
+      time; the entry's transaction begins with ``BEGIN IMMEDIATE``, which waits its turn.
+      With ``synchronous=NORMAL`` in WAL mode (lotsen/db.py) that commit survives a crash of
+      the application; a power cut can lose the last commits, never corrupt the file.
     """
     values = _values(action, by, household_id, target, changes, None, None)
     session = db.session()
+    end_read(session)
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(_TABLE_INSERT if wait_for_disk else _INSERT_NO_WAIT, values)
-    else:
-        end_read(session)  # then BEGIN IMMEDIATE: the entry waits its turn
-        session.connection().execute(_TABLE_INSERT, values)
+    no_wait = connection.dialect.name == "postgresql" and not wait_for_disk
+    connection.execute(_INSERT_NO_WAIT if no_wait else _TABLE_INSERT, values)
     _commit_keeping_loaded(session)
 
 

@@ -1,0 +1,127 @@
+"""Requests that only read (GET) run read-only transactions: on PostgreSQL begun READ ONLY and
+ended with COMMIT, so that psycopg keeps the statements it has prepared (a ROLLBACK makes it
+drop them all); a GET that then writes (a page view's audit entry) ends its read first.
+
+These tests commit for real, in a database of their own, with the app's own sessions and
+one worker thread, as gunicorn runs it: the rest of the suite runs every request inside a
+SAVEPOINT of the test's read-write transaction, where none of this shows (its rule,
+"no write before end_read", is checked on every statement there: tests/conftest.py)."""
+
+import re
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import DBAPIError
+
+from lotsen import clock, create_app
+from lotsen.audit.models import AuditEntry
+from lotsen.contacts.models import Contact
+from lotsen.db import end_read
+from lotsen.extensions import db
+from tests import factories
+from tests.conftest import _postgres_schema_url, login, make_config
+
+
+@pytest.fixture
+def worker_app(database, tmp_path):
+    """An app on an empty database of the kind ``database`` names, that commits for real."""
+    drop = None
+    if database.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'worker.sqlite'}"
+    else:
+        admin, schema, url = _postgres_schema_url()
+
+        def drop():
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+    app = create_app(make_config(url))
+    with app.app_context():
+        upgrade()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if drop:
+            drop()
+
+
+def test_a_guide_reads_and_writes_in_turn_in_one_worker(worker_app):
+    """Page views (each logged) and a contact saved in between, in one thread: a POST after
+    a GET writes (the hooks that read the database run after the request's mode is set),
+    and each view's entry is written after the page's read."""
+    with worker_app.app_context():
+        region = factories.Region.create()
+        household = factories.household(guide=region.norsjo_guide, name="Familjen Berg")
+        db.session.commit()
+        household_id, guide_id = household.id, region.norsjo_guide.id
+        client = worker_app.test_client()
+        login(client, region.norsjo_guide)
+        with client.session_transaction() as session:
+            del session["mfa"]  # a guide needs no second factor: its hook reads the user
+        db.session.remove()
+
+    page = client.get(f"/households/{household_id}")
+    assert page.status_code == 200 and "Familjen Berg" in page.text
+    once = re.search(r'name="once" type="hidden" value="([^"]+)"', page.text).group(1)
+    saved = client.post(
+        f"/households/{household_id}/contacts",
+        data={"channel": "phone", "direction": "out", "summary": "Ringde om visning", "once": once},
+    )
+    assert saved.status_code == 302
+    again = client.get(f"/households/{household_id}")
+    assert again.status_code == 200 and "Ringde om visning" in again.text
+
+    with worker_app.app_context():
+        views = db.session.scalar(
+            select(func.count()).where(
+                AuditEntry.action == "household.view",
+                AuditEntry.household_id == household_id,
+                AuditEntry.user_id == guide_id,
+            )
+        )
+        summaries = db.session.scalars(select(Contact.summary)).all()
+    assert (views, summaries) == (2, ["Ringde om visning"])
+
+
+@pytest.mark.postgresql_only
+def test_a_read_only_request_cannot_write_until_it_ends_its_read(worker_app):
+    entry = insert(AuditEntry.__table__).values(at=clock.now(), action="test.entry")
+    with worker_app.test_request_context("/", method="GET"):
+        worker_app.preprocess_request()
+        with pytest.raises(DBAPIError, match="read-only transaction"):
+            db.session.execute(entry)
+        db.session.rollback()
+        db.session.execute(select(1))  # a read, as a page makes
+        end_read(db.session())
+        db.session.execute(entry)
+        db.session.commit()
+    with worker_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 1
+
+
+@pytest.mark.postgresql_only
+def test_prepared_statements_outlive_the_request(worker_app):
+    """psycopg prepares a statement run five times on a connection; ended by ROLLBACK, every
+    request made it forget them. (A guide without a second factor: the hook that checks it
+    reads the user first, so the request must be known to read only before that.)"""
+    with worker_app.app_context():
+        region = factories.Region.create()
+        factories.household(guide=region.norsjo_guide, name="Familjen Berg")
+        db.session.commit()
+        client = worker_app.test_client()
+        login(client, region.norsjo_guide)
+        with client.session_transaction() as session:
+            del session["mfa"]
+        db.session.remove()
+    for _ in range(6):
+        page = client.get("/households")
+        assert page.status_code == 200 and "Familjen Berg" in page.text
+    with worker_app.app_context():
+        # the one connection of the pool, which served the six requests
+        prepared = db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
+    assert prepared >= 3  # the user, the list's count and rows, …
