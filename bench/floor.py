@@ -36,7 +36,7 @@ from pathlib import Path
 
 import psutil
 from common import PG_URL, free_port
-from served import WRK, drive, service_environment
+from served import WRK, drive, gunicorn_command, service_environment
 from sqlalchemy import create_engine, text
 
 LAYERS = ("raw", "flask", "query", "login", "page")
@@ -215,20 +215,7 @@ class FloorServer:
         env |= service_environment()  # -OO and its bytecode cache, as Lotsen's bench runs
         self.log = tempfile.TemporaryFile()  # noqa: SIM115
         self.proc = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-w",
-                "2",
-                "-k",
-                "sync",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--chdir",
-                str(workdir),
-                "floor_app:app",
-            ],
+            gunicorn_command(port, "--chdir", str(workdir), "floor_app:app"),
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,

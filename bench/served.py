@@ -262,6 +262,21 @@ def service_environment() -> dict[str, str]:
     return env
 
 
+def gunicorn_command(port: int, *target: str) -> list[str]:
+    """gunicorn as the benches serve: two sync workers on loopback."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        "2",
+        "-k",
+        "sync",
+        "-b",
+        f"127.0.0.1:{port}",
+    ] + list(target)
+
+
 class Server:
     """gunicorn with production settings, and a sampler of its summed RSS."""
 
@@ -289,18 +304,7 @@ class Server:
         )
         self.log = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the server)
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-w",
-                "2",
-                "-k",
-                "sync",
-                "-b",
-                f"127.0.0.1:{port}",
-                "wsgi:app",
-            ],
+            gunicorn_command(port, "wsgi:app"),
             cwd=ROOT,
             env=env,
             stdout=self.log,

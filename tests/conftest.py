@@ -80,8 +80,17 @@ def _postgres_schema_url():
 @pytest.fixture(scope="session")
 def database(request, tmp_path_factory):
     """The URL of an empty database of the requested kind, dropped after the session."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'lotsen.sqlite'}"
+    with empty_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@contextmanager
+def empty_database(database: str, tmp_path):
+    """The URL of an empty database of the kind ``database`` names ("sqlite", "postgresql"
+    or a URL; also for a test that commits for real): a file under ``tmp_path``, or a
+    PostgreSQL schema of its own, dropped afterwards."""
+    if database.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'lotsen.sqlite'}"
         return
     admin, schema, url = _postgres_schema_url()
     try:

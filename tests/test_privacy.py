@@ -18,7 +18,7 @@ from lotsen.pipeline.figures import Scope, dashboard, funder_report
 from lotsen.privacy.consents import has_active_consent, with_active_consent
 from lotsen.privacy.models import Consent
 from tests import factories
-from tests.conftest import _postgres_schema_url, login, make_config
+from tests.conftest import empty_database, login, make_config
 
 
 def _consent(client, household, **data):
@@ -123,20 +123,10 @@ def test_confirming_the_interest_form_records_a_contact_consent(app_ctx, region)
 
 
 def test_the_migration_moves_confirmed_submissions_consents_into_the_table(tmp_path, database):
-    if database.startswith("sqlite"):
-        url, cleanup = f"sqlite:///{tmp_path / 'before.sqlite'}", None
-    else:
-        admin, schema, url = _postgres_schema_url()
-
-        def cleanup():
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-
     from lotsen import create_app
 
-    app = create_app(make_config(url))
-    try:
+    with empty_database(database, tmp_path) as url:
+        app = create_app(make_config(url))
         with app.app_context():
             upgrade(revision="0014_pipeline")
             for hid in (1, 2):
@@ -184,9 +174,6 @@ def test_the_migration_moves_confirmed_submissions_consents_into_the_table(tmp_p
             ]
             db.session.commit()
             db.engine.dispose()
-    finally:
-        if cleanup:
-            cleanup()
 
 
 # -- disposal ------------------------------------------------------------------------------

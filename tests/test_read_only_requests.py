@@ -20,34 +20,22 @@ from lotsen.contacts.models import Contact
 from lotsen.db import end_read
 from lotsen.extensions import db
 from tests import factories
-from tests.conftest import _postgres_schema_url, login, make_config
+from tests.conftest import empty_database, login, make_config
 
 
 @pytest.fixture
 def worker_app(database, tmp_path):
     """An app on an empty database of the kind ``database`` names, that commits for real."""
-    drop = None
-    if database.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'worker.sqlite'}"
-    else:
-        admin, schema, url = _postgres_schema_url()
-
-        def drop():
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-
-    app = create_app(make_config(url))
-    with app.app_context():
-        upgrade()
-    try:
-        yield app
-    finally:
+    with empty_database(database, tmp_path) as url:
+        app = create_app(make_config(url))
         with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if drop:
-            drop()
+            upgrade()
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 def test_a_guide_reads_and_writes_in_turn_in_one_worker(worker_app):
