@@ -1,5 +1,6 @@
 """Declarative base, column types, and the connection settings of SQLite and PostgreSQL."""
 
+import contextlib
 from contextvars import ContextVar
 from datetime import UTC
 
@@ -123,6 +124,7 @@ def configure_postgresql(engine: Engine) -> None:
     PostgreSQL itself refuses a write in it, and ending such a transaction with COMMIT
     instead of ROLLBACK changes nothing but keeps the prepared statements. A request that
     reads and then writes ends its read first (``end_read``), as on SQLite."""
+    import psycopg
     from psycopg.pq import TransactionStatus
 
     @event.listens_for(engine, "begin")
@@ -134,9 +136,14 @@ def configure_postgresql(engine: Engine) -> None:
 
     @event.listens_for(engine, "rollback")
     def _on_rollback(conn):
+        if conn.invalidated or conn.closed:  # a lost connection: SQLAlchemy's own handling
+            return
         raw = conn.connection.dbapi_connection
         if raw.read_only and raw.info.transaction_status == TransactionStatus.INTRANS:
-            raw.commit()  # the ROLLBACK that follows finds no transaction and keeps them
+            # a failed COMMIT (the server ended the session) leaves the ROLLBACK that
+            # follows to report it, as before; a good one leaves it nothing to do
+            with contextlib.suppress(psycopg.Error):
+                raw.commit()
 
 
 def end_read(session) -> None:

@@ -11,7 +11,7 @@ import re
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from lotsen import clock, create_app
@@ -20,7 +20,7 @@ from lotsen.contacts.models import Contact
 from lotsen.db import end_read
 from lotsen.extensions import db
 from tests import factories
-from tests.conftest import empty_database, login, make_config
+from tests.conftest import PG_URL, empty_database, login, make_config
 
 
 @pytest.fixture
@@ -113,3 +113,23 @@ def test_prepared_statements_outlive_the_request(worker_app):
         # the one connection of the pool, which served the six requests
         prepared = db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
     assert prepared >= 3  # the user, the list's count and rows, …
+
+
+@pytest.mark.postgresql_only
+def test_a_lost_connection_still_gets_its_clear_answer(worker_app):
+    """A database restart ends the worker's connection: the health check still says so
+    (503, "unreachable"), and the next request gets a new connection."""
+    client = worker_app.test_client()
+    assert client.get("/healthz").status_code == 200
+    with worker_app.app_context():
+        backend = db.session.connection().connection.dbapi_connection.info.backend_pid
+        db.session.remove()
+    admin = create_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    finally:
+        admin.dispose()
+    lost = client.get("/healthz")
+    assert (lost.status_code, lost.json["database"]) == (503, "unreachable")
+    assert client.get("/healthz").status_code == 200
