@@ -105,6 +105,23 @@ def make_config(url: str, **overrides) -> type[TestingConfig]:
     return type("Config", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
 
 
+@pytest.fixture
+def committing_app(database, tmp_path):
+    """An app on an empty database of its own (of the kind ``database`` names) whose
+    sessions commit for real, as a worker's do: for what the SAVEPOINTs of ``app_ctx`` hide
+    (transactions, their modes, other connections committing meanwhile)."""
+    with empty_database(database, tmp_path) as url:
+        app = create_app(make_config(url))
+        with app.app_context():
+            upgrade()
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
 # What a request that only reads (GET, HEAD, OPTIONS: lotsen.db.READ_ONLY) must not do before
 # it has ended its read with lotsen.db.end_read. On PostgreSQL such a request's transaction
 # is READ ONLY (lotsen/db.py), but here every request runs in a SAVEPOINT of the test's

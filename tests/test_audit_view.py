@@ -3,23 +3,21 @@ transaction that then writes fails at once ("database is locked") when another c
 committed since it began, so the view's entry must not be written on the page's read."""
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, insert, select
 
 import lotsen.households.routes as household_routes
-from lotsen import clock, create_app
+from lotsen import clock
 from lotsen.audit.models import AuditEntry
 from lotsen.extensions import db
 from tests import factories
-from tests.conftest import login, make_config
+from tests.conftest import login
 
 
 @pytest.mark.sqlite_only
-def test_a_view_is_logged_while_another_worker_commits_during_it(database, tmp_path, monkeypatch):
+def test_a_view_is_logged_while_another_worker_commits_during_it(committing_app, monkeypatch):
     # Its own database file: the test commits for real, on two connections.
-    app = create_app(make_config(f"sqlite:///{tmp_path / 'race.sqlite'}"))
+    app = committing_app
     with app.app_context():
-        upgrade()
         region = factories.Region.create()
         household = factories.household(guide=region.norsjo_guide, name="Familjen Berg")
         db.session.commit()
@@ -42,24 +40,20 @@ def test_a_view_is_logged_while_another_worker_commits_during_it(database, tmp_p
     monkeypatch.setattr(
         household_routes, "render_household", render_while_another_worker_logs_its_view
     )
-    try:
-        response = client.get(f"/households/{household_id}")
-        assert response.status_code == 200
-        assert "Familjen Berg" in response.text
-        with app.app_context():
-            by_guide = db.session.scalar(
-                select(func.count()).where(
-                    AuditEntry.action == "household.view",
-                    AuditEntry.household_id == household_id,
-                    AuditEntry.user_id == guide_id,
-                )
+    response = client.get(f"/households/{household_id}")
+    assert response.status_code == 200
+    assert "Familjen Berg" in response.text
+    with app.app_context():
+        by_guide = db.session.scalar(
+            select(func.count()).where(
+                AuditEntry.action == "household.view",
+                AuditEntry.household_id == household_id,
+                AuditEntry.user_id == guide_id,
             )
-            by_other = db.session.scalar(
-                select(func.count()).where(
-                    AuditEntry.household_id == household_id, AuditEntry.user_id.is_(None)
-                )
+        )
+        by_other = db.session.scalar(
+            select(func.count()).where(
+                AuditEntry.household_id == household_id, AuditEntry.user_id.is_(None)
             )
-        assert (by_guide, by_other) == (1, 1)
-    finally:
-        with app.app_context():
-            db.engine.dispose()
+        )
+    assert (by_guide, by_other) == (1, 1)

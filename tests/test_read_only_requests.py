@@ -10,48 +10,40 @@ SAVEPOINT of the test's read-write transaction, where none of this shows (its ru
 import re
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from lotsen import clock, create_app
+from lotsen import clock
 from lotsen.audit.models import AuditEntry
 from lotsen.contacts.models import Contact
 from lotsen.db import end_read
 from lotsen.extensions import db
 from tests import factories
-from tests.conftest import PG_URL, empty_database, login, make_config
+from tests.conftest import PG_URL, login
 
 
-@pytest.fixture
-def worker_app(database, tmp_path):
-    """An app on an empty database of the kind ``database`` names, that commits for real."""
-    with empty_database(database, tmp_path) as url:
-        app = create_app(make_config(url))
-        with app.app_context():
-            upgrade()
-        try:
-            yield app
-        finally:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+def guide_client(app, name="Familjen Berg"):
+    """A guide of a household of theirs, logged in on a client of ``app``, without the
+    second factor a guide need not give (so its hook reads the user): (client, household
+    id, guide id)."""
+    with app.app_context():
+        region = factories.Region.create()
+        household = factories.household(guide=region.norsjo_guide, name=name)
+        db.session.commit()
+        client = app.test_client()
+        login(client, region.norsjo_guide)
+        with client.session_transaction() as session:
+            del session["mfa"]
+        ids = household.id, region.norsjo_guide.id
+        db.session.remove()
+    return client, *ids
 
 
-def test_a_guide_reads_and_writes_in_turn_in_one_worker(worker_app):
+def test_a_guide_reads_and_writes_in_turn_in_one_worker(committing_app):
     """Page views (each logged) and a contact saved in between, in one thread: a POST after
     a GET writes (the hooks that read the database run after the request's mode is set),
     and each view's entry is written after the page's read."""
-    with worker_app.app_context():
-        region = factories.Region.create()
-        household = factories.household(guide=region.norsjo_guide, name="Familjen Berg")
-        db.session.commit()
-        household_id, guide_id = household.id, region.norsjo_guide.id
-        client = worker_app.test_client()
-        login(client, region.norsjo_guide)
-        with client.session_transaction() as session:
-            del session["mfa"]  # a guide needs no second factor: its hook reads the user
-        db.session.remove()
+    client, household_id, guide_id = guide_client(committing_app)
 
     page = client.get(f"/households/{household_id}")
     assert page.status_code == 200 and "Familjen Berg" in page.text
@@ -64,7 +56,7 @@ def test_a_guide_reads_and_writes_in_turn_in_one_worker(worker_app):
     again = client.get(f"/households/{household_id}")
     assert again.status_code == 200 and "Ringde om visning" in again.text
 
-    with worker_app.app_context():
+    with committing_app.app_context():
         views = db.session.scalar(
             select(func.count()).where(
                 AuditEntry.action == "household.view",
@@ -77,10 +69,10 @@ def test_a_guide_reads_and_writes_in_turn_in_one_worker(worker_app):
 
 
 @pytest.mark.postgresql_only
-def test_a_read_only_request_cannot_write_until_it_ends_its_read(worker_app):
+def test_a_read_only_request_cannot_write_until_it_ends_its_read(committing_app):
     entry = insert(AuditEntry.__table__).values(at=clock.now(), action="test.entry")
-    with worker_app.test_request_context("/", method="GET"):
-        worker_app.preprocess_request()
+    with committing_app.test_request_context("/", method="GET"):
+        committing_app.preprocess_request()
         with pytest.raises(DBAPIError, match="read-only transaction"):
             db.session.execute(entry)
         db.session.rollback()
@@ -88,40 +80,32 @@ def test_a_read_only_request_cannot_write_until_it_ends_its_read(worker_app):
         end_read(db.session())
         db.session.execute(entry)
         db.session.commit()
-    with worker_app.app_context():
+    with committing_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 1
 
 
 @pytest.mark.postgresql_only
-def test_prepared_statements_outlive_the_request(worker_app):
+def test_prepared_statements_outlive_the_request(committing_app):
     """psycopg prepares a statement run five times on a connection; ended by ROLLBACK, every
     request made it forget them. (A guide without a second factor: the hook that checks it
     reads the user first, so the request must be known to read only before that.)"""
-    with worker_app.app_context():
-        region = factories.Region.create()
-        factories.household(guide=region.norsjo_guide, name="Familjen Berg")
-        db.session.commit()
-        client = worker_app.test_client()
-        login(client, region.norsjo_guide)
-        with client.session_transaction() as session:
-            del session["mfa"]
-        db.session.remove()
+    client, _household_id, _guide_id = guide_client(committing_app)
     for _ in range(6):
         page = client.get("/households")
         assert page.status_code == 200 and "Familjen Berg" in page.text
-    with worker_app.app_context():
+    with committing_app.app_context():
         # the one connection of the pool, which served the six requests
         prepared = db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
     assert prepared >= 3  # the user, the list's count and rows, …
 
 
 @pytest.mark.postgresql_only
-def test_a_lost_connection_still_gets_its_clear_answer(worker_app):
+def test_a_lost_connection_still_gets_its_clear_answer(committing_app):
     """A database restart ends the worker's connection: the health check still says so
     (503, "unreachable"), and the next request gets a new connection."""
-    client = worker_app.test_client()
+    client = committing_app.test_client()
     assert client.get("/healthz").status_code == 200
-    with worker_app.app_context():
+    with committing_app.app_context():
         backend = db.session.connection().connection.dbapi_connection.info.backend_pid
         db.session.remove()
     admin = create_engine(PG_URL)
